@@ -1,0 +1,33 @@
+set(EDDY_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+
+# eddy_module(NAME x [SRCS ...] DEPS ...): one static library per folder under src/.
+# Sources default to every .cc in the folder tree except tests/.
+function(eddy_module)
+  cmake_parse_arguments(M "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(NOT M_SRCS)
+    file(GLOB_RECURSE M_SRCS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+    list(FILTER M_SRCS EXCLUDE REGEX "/tests/")
+  endif()
+  add_library(eddy_${M_NAME} STATIC ${M_SRCS})
+  add_library(eddy::${M_NAME} ALIAS eddy_${M_NAME})
+  target_include_directories(eddy_${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_features(eddy_${M_NAME} PUBLIC cxx_std_20)
+  target_compile_options(eddy_${M_NAME} PRIVATE ${EDDY_WARNINGS})
+  target_link_libraries(eddy_${M_NAME} PUBLIC ${M_DEPS})
+endfunction()
+
+# eddy_tests(NAME x): one gtest binary per module from tests/*_test.cc.
+function(eddy_tests)
+  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(NOT T_SRCS)
+    file(GLOB_RECURSE T_SRCS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/*_test.cc)
+  endif()
+  if(NOT T_SRCS)
+    return()
+  endif()
+  add_executable(${T_NAME}_tests ${T_SRCS})
+  target_compile_options(${T_NAME}_tests PRIVATE ${EDDY_WARNINGS})
+  target_link_libraries(${T_NAME}_tests PRIVATE eddy::${T_NAME} ${T_DEPS} GTest::gtest GTest::gtest_main)
+  include(GoogleTest)
+  gtest_discover_tests(${T_NAME}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${T_NAME})
+endfunction()

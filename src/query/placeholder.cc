@@ -1,0 +1,1 @@
+int eddy_query_placeholder;

@@ -1,0 +1,1 @@
+int eddy_storage_placeholder;
