@@ -1,0 +1,629 @@
+// The engine: RocksDB layout, recovery, the write sequencer and group commit, snapshot reads,
+// and the change log. Layout (docs/formats/storage_layout.md):
+//   catalog   "ns:<db>.<coll>"           -> CollectionInfo::ToDocument()
+//   docs      u32(coll id) + ks(_id)      -> document BSON
+//   index     u32(index id) + ks(fields) [+ ks(_id) unless unique] -> ks(_id)
+//   changelog u64(cluster time)           -> entry BSON (docs/formats/change_log.md)
+//   default   "meta:*"                    -> next id, last cluster time, history start
+#include "storage/engine.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "bson/codec.h"
+#include "storage/detail/rocksdb_status.h"
+#include "storage/key_encoding.h"
+
+namespace eddy::storage {
+
+namespace {
+constexpr std::string_view kMetaNextId = "meta:next_id";
+constexpr std::string_view kMetaLastTs = "meta:last_ts";
+constexpr std::string_view kMetaHistoryStart = "meta:history_start";
+constexpr std::string_view kMetaPendingDrop = "meta:pending_drop:";
+
+std::string U64Key(uint64_t v) {
+  std::string s;
+  AppendBigEndian64(v, &s);
+  return s;
+}
+
+bson::DateTime WallNow() {
+  using namespace std::chrono;
+  return bson::DateTime{
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
+}
+}  // namespace
+
+std::string DocKey(uint32_t coll_id, const bson::Value& id) {
+  std::string key;
+  AppendBigEndian32(coll_id, &key);
+  AppendKeyString(id, false, &key);
+  return key;
+}
+
+Result<bson::Document> ChangeLogEntry::Decode() const { return bson::Decode(raw); }
+
+Result<bson::Document> DocIterator::Decode() const { return bson::Decode(raw()); }
+
+// ---------------------------------------------------------------------------------------
+// Shared state of the sequencer and the watchers.
+
+struct Engine::Request {
+  WriteFn fn;
+  std::function<void(Status)> done;
+  Status result;
+};
+
+struct Engine::Shared {
+  std::mutex mu;
+  std::condition_variable queue_cv;
+  std::deque<std::unique_ptr<Request>> queue;
+  bool stopping = false;
+  std::thread sequencer;
+  std::thread retention;
+  std::condition_variable retention_cv;
+
+  // Readers take the catalog and their RocksDB snapshot together under catalog_mu, and a
+  // group that changes the catalog commits and publishes under it, so a reader never sees
+  // data newer than its catalog (e.g. arrays in an index its catalog says is not multikey).
+  std::mutex catalog_mu;
+  std::shared_ptr<const Catalog> catalog;  // guarded by catalog_mu
+
+  std::mutex commit_mu;
+  std::condition_variable commit_cv;
+  std::mutex listeners_mu;
+  std::vector<std::pair<uint64_t, std::function<void(bson::Timestamp)>>> listeners;
+  uint64_t next_listener = 1;
+
+  // Held shared by change-log readers between the history check and creating their
+  // iterator, exclusive by the trimmer, so no reader silently skips trimmed entries.
+  std::shared_mutex history_mu;
+  std::atomic<uint64_t> history_start{0};
+
+  std::mutex stats_mu;
+  EngineStats stats;
+};
+
+// ---------------------------------------------------------------------------------------
+// Iterators.
+
+namespace {
+
+class RocksDocIterator : public DocIterator {
+ public:
+  // Iterates docs of one collection [prefix, PrefixSuccessor(prefix)).
+  RocksDocIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool reverse)
+      : it_(std::move(it)), prefix_(std::move(prefix)), end_(PrefixSuccessor(prefix_)),
+        reverse_(reverse) {
+    if (reverse_) {
+      if (end_.empty()) {
+        it_->SeekToLast();
+      } else {
+        it_->SeekForPrev(end_);
+        if (it_->Valid() && it_->key().compare(end_) >= 0) it_->Prev();
+      }
+    } else {
+      it_->Seek(prefix_);
+    }
+  }
+  bool Valid() const override {
+    return it_->Valid() && it_->key().starts_with(prefix_);
+  }
+  void Next() override { reverse_ ? it_->Prev() : it_->Next(); }
+  std::string_view raw() const override {
+    rocksdb::Slice v = it_->value();
+    return {v.data(), v.size()};
+  }
+  std::string_view id_key() const override {
+    rocksdb::Slice k = it_->key();
+    return std::string_view(k.data(), k.size()).substr(4);
+  }
+  Status status() const override { return detail::ToStatus(it_->status()); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;
+  std::string end_;
+  bool reverse_;
+};
+
+// Walks index entries in [start, end) and fetches each document through `fetch`.
+class IndexDocIterator : public DocIterator {
+ public:
+  using Fetch = std::function<bool(const std::string& doc_key, std::string* value)>;
+  IndexDocIterator(std::unique_ptr<rocksdb::Iterator> it, std::string start, std::string end,
+                   bool reverse, uint32_t coll_id, Fetch fetch)
+      : it_(std::move(it)), start_(std::move(start)), end_(std::move(end)), reverse_(reverse),
+        fetch_(std::move(fetch)) {
+    AppendBigEndian32(coll_id, &doc_key_);
+    prefix_len_ = doc_key_.size();
+    if (reverse_) {
+      it_->SeekForPrev(end_);
+      if (it_->Valid() && it_->key().compare(end_) >= 0) it_->Prev();
+    } else {
+      it_->Seek(start_);
+    }
+    Settle();
+  }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    reverse_ ? it_->Prev() : it_->Next();
+    Settle();
+  }
+  std::string_view raw() const override { return value_; }
+  std::string_view id_key() const override {
+    return std::string_view(doc_key_).substr(prefix_len_);
+  }
+  Status status() const override { return status_.ok() ? detail::ToStatus(it_->status()) : status_; }
+
+ private:
+  bool InRange() const {
+    if (!it_->Valid()) return false;
+    rocksdb::Slice k = it_->key();
+    return k.compare(start_) >= 0 && k.compare(end_) < 0;
+  }
+  void Settle() {
+    valid_ = false;
+    while (InRange()) {
+      doc_key_.resize(prefix_len_);
+      doc_key_.append(it_->value().data(), it_->value().size());
+      if (fetch_(doc_key_, &value_)) {
+        valid_ = true;
+        return;
+      }
+      // An index entry without its document cannot happen (they commit together); skip.
+      reverse_ ? it_->Prev() : it_->Next();
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string start_, end_;
+  bool reverse_;
+  Fetch fetch_;
+  std::string doc_key_;
+  size_t prefix_len_ = 0;
+  std::string value_;
+  bool valid_ = false;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<DocIterator> NewIndexDocIterator(std::unique_ptr<rocksdb::Iterator> it,
+                                                 std::string start, std::string end,
+                                                 bool reverse, uint32_t coll_id, FetchFn fetch) {
+  return std::make_unique<IndexDocIterator>(std::move(it), std::move(start), std::move(end),
+                                            reverse, coll_id, std::move(fetch));
+}
+
+void IndexScanBounds(const IndexInfo& index, const IndexRange& range, std::string* start,
+                     std::string* end) {
+  std::string prefix;
+  AppendBigEndian32(index.id, &prefix);
+  *start = prefix;
+  if (!range.lower.empty()) {
+    start->append(range.lower);
+    if (!range.lower_inclusive) *start = PrefixSuccessor(*start);
+  }
+  if (range.upper.empty()) {
+    *end = PrefixSuccessor(prefix);
+  } else {
+    *end = prefix + range.upper;
+    if (range.upper_inclusive) *end = PrefixSuccessor(*end);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// ReadView
+
+ReadView::ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog)
+    : engine_(engine), catalog_(std::move(catalog)), snapshot_(engine->db_->GetSnapshot()) {}
+
+ReadView::~ReadView() { engine_->db_->ReleaseSnapshot(snapshot_); }
+
+Result<std::optional<bson::Document>> ReadView::FindById(const CollectionInfo& coll,
+                                                         const bson::Value& id) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_;
+  std::string value;
+  rocksdb::Status s = engine_->db_->Get(ro, engine_->cfs_[kCfDocs], DocKey(coll.id, id), &value);
+  if (s.IsNotFound()) return std::optional<bson::Document>();
+  if (!s.ok()) return detail::ToStatus(s);
+  EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(value));
+  return std::optional<bson::Document>(std::move(doc));
+}
+
+std::unique_ptr<DocIterator> ReadView::ScanCollection(const CollectionInfo& coll, bool reverse) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_;
+  std::string prefix;
+  AppendBigEndian32(coll.id, &prefix);
+  return std::make_unique<RocksDocIterator>(
+      std::unique_ptr<rocksdb::Iterator>(engine_->db_->NewIterator(ro, engine_->cfs_[kCfDocs])),
+      prefix, reverse);
+}
+
+std::unique_ptr<DocIterator> ReadView::ScanIndex(const CollectionInfo& coll,
+                                                 const IndexInfo& index, const IndexRange& range) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_;
+  std::string start, end;
+  IndexScanBounds(index, range, &start, &end);
+  Engine* engine = engine_;
+  const rocksdb::Snapshot* snap = snapshot_;
+  return std::make_unique<IndexDocIterator>(
+      std::unique_ptr<rocksdb::Iterator>(engine->db_->NewIterator(ro, engine->cfs_[kCfIndex])),
+      start, end, range.reverse, coll.id,
+      [engine, snap](const std::string& key, std::string* value) {
+        rocksdb::ReadOptions r;
+        r.snapshot = snap;
+        return engine->db_->Get(r, engine->cfs_[kCfDocs], key, value).ok();
+      });
+}
+
+// ---------------------------------------------------------------------------------------
+// Engine: open, recovery, sequencer.
+
+Engine::Engine(const EngineOptions& options) : options_(options), shared_(new Shared) {}
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternalError,
+                  "cannot create data directory " + options.path + ": " + ec.message());
+  }
+  std::unique_ptr<Engine> engine(new Engine(options));
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  // The WAL is our durability; its fsync is the group commit's one fsync.
+  db_options.manual_wal_flush = false;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 64 << 20;
+  rocksdb::ColumnFamilyOptions log_options = cf_options;
+  log_options.compression = rocksdb::kLZ4Compression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {"catalog", cf_options},
+      {"docs", cf_options},
+      {"index", cf_options},
+      {"changelog", log_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  if (!s.ok()) {
+    return detail::ToStatus(s).WithPrefix("cannot open data directory " + options.path + ": ");
+  }
+  engine->db_ = db;
+  engine->cfs_ = handles;
+  EDDY_RETURN_IF_ERROR(engine->Recover());
+  engine->shared_->sequencer = std::thread([e = engine.get()] { e->SequencerLoop(); });
+  engine->shared_->retention = std::thread([e = engine.get()] { e->RetentionLoop(); });
+  return engine;
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->queue_cv.notify_all();
+  shared_->retention_cv.notify_all();
+  if (shared_->sequencer.joinable()) shared_->sequencer.join();
+  if (shared_->retention.joinable()) shared_->retention.join();
+  if (db_) {
+    for (auto* h : cfs_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+    delete db_;
+  }
+}
+
+Status Engine::Recover() {
+  rocksdb::ReadOptions ro;
+  std::string value;
+  if (db_->Get(ro, cfs_[kCfDefault], kMetaNextId, &value).ok() && value.size() == 8) {
+    next_id_ = static_cast<uint32_t>(ReadBigEndian64(value));
+  }
+  if (db_->Get(ro, cfs_[kCfDefault], kMetaLastTs, &value).ok() && value.size() == 8) {
+    last_ts_ = ReadBigEndian64(value);
+  }
+  if (db_->Get(ro, cfs_[kCfDefault], kMetaHistoryStart, &value).ok() && value.size() == 8) {
+    shared_->history_start = ReadBigEndian64(value);
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfChangeLog]));
+    it->SeekToLast();
+    if (it->Valid() && it->key().size() == 8) {
+      last_ts_ = std::max(last_ts_, ReadBigEndian64(std::string_view(it->key().data(), 8)));
+    }
+  }
+  committed_ = last_ts_;
+
+  auto catalog = std::make_shared<Catalog>();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfCatalog]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Result<bson::Document> doc = bson::Decode(std::string_view(it->value().data(), it->value().size()));
+    auto info = std::make_shared<CollectionInfo>();
+    if (!doc.ok() || !CollectionInfo::FromDocument(*doc, info.get())) {
+      return Status(ErrorCode::kInternalError,
+                    "corrupt catalog entry " + it->key().ToString() + " in " + options_.path);
+    }
+    catalog->by_ns_[info->ns()] = info;
+  }
+  EDDY_RETURN_IF_ERROR(detail::ToStatus(it->status()));
+  shared_->catalog = catalog;
+
+  // Finish drops whose key spaces were not yet deleted when the process stopped.
+  std::unique_ptr<rocksdb::Iterator> pit(db_->NewIterator(ro, cfs_[kCfDefault]));
+  for (pit->Seek(kMetaPendingDrop); pit->Valid() && pit->key().starts_with(kMetaPendingDrop);
+       pit->Next()) {
+    std::string_view k(pit->key().data(), pit->key().size());
+    uint32_t id = ReadBigEndian32(k.substr(kMetaPendingDrop.size()));
+    std::string lo, hi;
+    AppendBigEndian32(id, &lo);
+    AppendBigEndian32(id + 1, &hi);
+    rocksdb::WriteBatch wb;
+    wb.DeleteRange(cfs_[kCfDocs], lo, hi);
+    wb.DeleteRange(cfs_[kCfIndex], lo, hi);
+    wb.Delete(cfs_[kCfDefault], pit->key());
+    EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
+  }
+  return Status::OK();
+}
+
+std::shared_ptr<const Catalog> Engine::catalog() const {
+  std::lock_guard lock(shared_->catalog_mu);
+  return shared_->catalog;
+}
+
+std::unique_ptr<ReadView> Engine::NewReadView() {
+  std::lock_guard lock(shared_->catalog_mu);
+  return std::unique_ptr<ReadView>(new ReadView(this, shared_->catalog));
+}
+
+Status Engine::Write(WriteFn fn) {
+  std::promise<Status> promise;
+  std::future<Status> future = promise.get_future();
+  SubmitWrite(std::move(fn), [&promise](Status s) { promise.set_value(std::move(s)); });
+  return future.get();
+}
+
+void Engine::SubmitWrite(WriteFn fn, std::function<void(Status)> done) {
+  auto req = std::make_unique<Request>();
+  req->fn = std::move(fn);
+  req->done = std::move(done);
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->stopping) {
+      req->done(Status(ErrorCode::kInterruptedAtShutdown, "the engine is shutting down"));
+      return;
+    }
+    shared_->queue.push_back(std::move(req));
+  }
+  shared_->queue_cv.notify_one();
+}
+
+void Engine::SequencerLoop() {
+  std::vector<std::unique_ptr<Request>> group;
+  for (;;) {
+    {
+      std::unique_lock lock(shared_->mu);
+      shared_->queue_cv.wait(lock, [&] { return shared_->stopping || !shared_->queue.empty(); });
+      if (shared_->queue.empty()) return;  // stopping and drained
+      while (!shared_->queue.empty() && group.size() < options_.max_group_requests) {
+        group.push_back(std::move(shared_->queue.front()));
+        shared_->queue.pop_front();
+      }
+    }
+    RunGroup(group);
+    group.clear();
+  }
+}
+
+void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& group) {
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  auto working = std::make_shared<Catalog>(*catalog());
+  Txn txn(this, &batch, working);
+  uint64_t ts_before = last_ts_;
+  uint32_t next_id_before = next_id_;
+  for (auto& req : group) {
+    txn.now_ = WallNow();
+    try {
+      req->result = req->fn(txn);
+    } catch (const std::exception& e) {
+      // A bug in one request must not take the server down; its partial effects stay
+      // consistent because every document write is atomic with its entry.
+      req->result = Status(ErrorCode::kInternalError, std::string("write failed: ") + e.what());
+    }
+  }
+  rocksdb::WriteBatch* wb = batch.GetWriteBatch();
+  if (last_ts_ != ts_before) wb->Put(cfs_[kCfDefault], kMetaLastTs, U64Key(last_ts_));
+  if (next_id_ != next_id_before) wb->Put(cfs_[kCfDefault], kMetaNextId, U64Key(next_id_));
+  for (uint32_t id : txn.dropped_ids_) {
+    std::string k(kMetaPendingDrop);
+    AppendBigEndian32(id, &k);
+    wb->Put(cfs_[kCfDefault], k, "");
+  }
+  Status commit;
+  std::unique_lock<std::mutex> catalog_lock(shared_->catalog_mu, std::defer_lock);
+  if (txn.catalog_changed_) catalog_lock.lock();
+  if (wb->Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync == SyncMode::kOn;
+    commit = detail::ToStatus(db_->Write(wo, wb));
+  }
+  if (!commit.ok()) {
+    // Nothing of the group is visible; the published catalog stays as it was.
+    for (auto& req : group) req->done(commit.WithPrefix("commit failed: "));
+    return;
+  }
+  // Reclaim dropped key spaces (recorded as pending in the commit, so a crash here is
+  // finished by Recover()).
+  for (uint32_t id : txn.dropped_ids_) {
+    std::string lo, hi, k(kMetaPendingDrop);
+    AppendBigEndian32(id, &lo);
+    AppendBigEndian32(id + 1, &hi);
+    AppendBigEndian32(id, &k);
+    rocksdb::WriteBatch del;
+    del.DeleteRange(cfs_[kCfDocs], lo, hi);
+    del.DeleteRange(cfs_[kCfIndex], lo, hi);
+    del.Delete(cfs_[kCfDefault], k);
+    (void)db_->Write(rocksdb::WriteOptions(), &del);
+  }
+  if (txn.catalog_changed_) {
+    working->version_++;
+    shared_->catalog = working;
+    catalog_lock.unlock();
+  }
+  {
+    std::lock_guard lock(shared_->stats_mu);
+    shared_->stats.groups++;
+    shared_->stats.requests += group.size();
+    shared_->stats.entries += txn.entries_;
+  }
+  if (last_ts_ != ts_before) {
+    {
+      std::lock_guard lock(shared_->commit_mu);
+      committed_ = last_ts_;
+    }
+    shared_->commit_cv.notify_all();
+    std::lock_guard lock(shared_->listeners_mu);
+    for (auto& [id, fn] : shared_->listeners) fn(bson::Timestamp::FromUint64(last_ts_));
+  }
+  for (auto& req : group) req->done(std::move(req->result));
+}
+
+// ---------------------------------------------------------------------------------------
+// Change log.
+
+Result<std::vector<ChangeLogEntry>> Engine::ReadChangeLog(bson::Timestamp after,
+                                                          size_t max_entries) {
+  std::vector<ChangeLogEntry> out;
+  uint64_t watermark = committed_.load();
+  uint64_t from = after.AsUint64();
+  if (from >= watermark) return out;
+  std::string upper = U64Key(watermark + 1);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+  {
+    std::shared_lock lock(shared_->history_mu);
+    if (from < shared_->history_start.load()) {
+      return Status(ErrorCode::kChangeStreamHistoryLost,
+                    "Resume of change stream was not possible, as the resume point may no "
+                    "longer be in the oplog.");
+    }
+    it.reset(db_->NewIterator(ro, cfs_[kCfChangeLog]));
+  }
+  for (it->Seek(U64Key(from + 1)); it->Valid() && out.size() < max_entries; it->Next()) {
+    ChangeLogEntry e;
+    e.ts = bson::Timestamp::FromUint64(ReadBigEndian64(std::string_view(it->key().data(), 8)));
+    e.raw.assign(it->value().data(), it->value().size());
+    out.push_back(std::move(e));
+  }
+  EDDY_RETURN_IF_ERROR(detail::ToStatus(it->status()));
+  return out;
+}
+
+bool Engine::WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline) {
+  uint64_t a = after.AsUint64();
+  std::unique_lock lock(shared_->commit_mu);
+  return shared_->commit_cv.wait_until(lock, deadline, [&] { return committed_.load() > a; });
+}
+
+uint64_t Engine::AddCommitListener(std::function<void(bson::Timestamp)> listener) {
+  std::lock_guard lock(shared_->listeners_mu);
+  uint64_t id = shared_->next_listener++;
+  shared_->listeners.emplace_back(id, std::move(listener));
+  return id;
+}
+
+void Engine::RemoveCommitListener(uint64_t id) {
+  std::lock_guard lock(shared_->listeners_mu);
+  std::erase_if(shared_->listeners, [id](const auto& p) { return p.first == id; });
+}
+
+bson::Timestamp Engine::history_start() const {
+  return bson::Timestamp::FromUint64(shared_->history_start.load());
+}
+
+Status Engine::TrimChangeLog() {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfChangeLog]));
+  it->SeekToFirst();
+  if (!it->Valid()) return detail::ToStatus(it->status());
+  // Entries keep at least the newest one so the watermark stays recoverable.
+  uint64_t newest = committed_.load();
+  auto now = std::chrono::system_clock::now();
+  uint64_t age_cutoff_secs = static_cast<uint64_t>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() -
+             options_.change_log_retention.count()));
+  uint64_t cutoff = 0;
+  // Age: everything whose cluster-time seconds are before the cutoff.
+  uint64_t age_cut = (age_cutoff_secs << 32);
+  if (age_cut > 0) cutoff = std::min(age_cut - 1, newest - 1);
+  // Size: drop the oldest entries until the log is back under 90% of the limit.
+  rocksdb::Range range("", std::string(9, '\xFF'));
+  uint64_t size = 0;
+  rocksdb::SizeApproximationOptions sao;
+  sao.include_memtables = true;
+  sao.include_files = true;
+  (void)db_->GetApproximateSizes(sao, cfs_[kCfChangeLog], &range, 1, &size);
+  if (size > options_.change_log_max_bytes) {
+    uint64_t to_remove = size - options_.change_log_max_bytes * 9 / 10;
+    uint64_t removed = 0;
+    for (; it->Valid() && removed < to_remove; it->Next()) {
+      uint64_t ts = ReadBigEndian64(std::string_view(it->key().data(), 8));
+      if (ts >= newest) break;
+      removed += it->key().size() + it->value().size();
+      cutoff = std::max(cutoff, ts);
+    }
+  }
+  if (cutoff <= shared_->history_start.load()) return Status::OK();
+  std::unique_lock lock(shared_->history_mu);
+  rocksdb::WriteBatch wb;
+  wb.DeleteRange(cfs_[kCfChangeLog], U64Key(0), U64Key(cutoff + 1));
+  wb.Put(cfs_[kCfDefault], kMetaHistoryStart, U64Key(cutoff));
+  EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
+  shared_->history_start = cutoff;
+  return Status::OK();
+}
+
+void Engine::RetentionLoop() {
+  std::unique_lock lock(shared_->mu);
+  while (!shared_->stopping) {
+    shared_->retention_cv.wait_for(lock, options_.retention_interval);
+    if (shared_->stopping) return;
+    lock.unlock();
+    (void)TrimChangeLog();
+    lock.lock();
+  }
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lock(shared_->stats_mu);
+  return shared_->stats;
+}
+
+}  // namespace eddy::storage

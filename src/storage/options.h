@@ -1,0 +1,38 @@
+// Engine options: plain structs, a comment and a Default: for every field.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace eddy::storage {
+
+enum class SyncMode {
+  kOn,   // Commit returns after the WAL is fsynced: an acknowledged write survives power loss.
+  kOff,  // Commit returns after the write reaches the OS: a process crash loses nothing,
+         // a machine crash may lose the last group commits.
+};
+
+struct EngineOptions {
+  // Directory holding RocksDB's files. Created if missing.
+  std::string path;
+
+  // Default: kOn
+  SyncMode sync = SyncMode::kOn;
+
+  // Change-log entries older than this, or beyond max bytes (oldest first), are trimmed.
+  // Resuming before the trim point fails with ChangeStreamHistoryLost (286).
+  // Default: 24 hours, 1 GiB
+  std::chrono::seconds change_log_retention{std::chrono::hours(24)};
+  uint64_t change_log_max_bytes = uint64_t{1} << 30;
+
+  // How often the retention task looks at the change log. Default: 10 s
+  std::chrono::milliseconds retention_interval{10'000};
+
+  // At most this many queued write requests go into one group commit. Default: 4096
+  size_t max_group_requests = 4096;
+
+  // RocksDB block cache size. Default: 256 MiB
+  uint64_t block_cache_bytes = uint64_t{256} << 20;
+};
+
+}  // namespace eddy::storage

@@ -1,0 +1,550 @@
+// Txn: what a write request can do inside a group commit. Every document write puts the
+// document, its index entries and its change-log entry into the group's one WriteBatch.
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <chrono>
+#include <random>
+
+#include "bson/codec.h"
+#include "bson/json.h"
+#include "storage/detail/rocksdb_status.h"
+#include "storage/engine.h"
+#include "storage/index_keys.h"
+#include "storage/key_encoding.h"
+
+namespace eddy::storage {
+
+namespace {
+
+std::string U64Key(uint64_t v) {
+  std::string s;
+  AppendBigEndian64(v, &s);
+  return s;
+}
+
+std::string CatalogKey(std::string_view ns) { return "ns:" + std::string(ns); }
+
+bson::Binary NewUuid() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  bson::Binary b;
+  b.subtype = 4;
+  b.data.resize(16);
+  uint64_t a = rng(), c = rng();
+  std::memcpy(b.data.data(), &a, 8);
+  std::memcpy(b.data.data() + 8, &c, 8);
+  b.data[6] = static_cast<char>((b.data[6] & 0x0F) | 0x40);  // version 4
+  b.data[8] = static_cast<char>((b.data[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return b;
+}
+
+// A document iterator over the group's batch merged with the database.
+class TxnDocIterator : public DocIterator {
+ public:
+  TxnDocIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool reverse)
+      : it_(std::move(it)), prefix_(std::move(prefix)), reverse_(reverse) {
+    if (reverse_) {
+      std::string end = PrefixSuccessor(prefix_);
+      if (end.empty()) {
+        it_->SeekToLast();
+      } else {
+        it_->SeekForPrev(end);
+        if (it_->Valid() && it_->key().compare(end) >= 0) it_->Prev();
+      }
+    } else {
+      it_->Seek(prefix_);
+    }
+  }
+  bool Valid() const override { return it_->Valid() && it_->key().starts_with(prefix_); }
+  void Next() override { reverse_ ? it_->Prev() : it_->Next(); }
+  std::string_view raw() const override { return {it_->value().data(), it_->value().size()}; }
+  std::string_view id_key() const override {
+    return std::string_view(it_->key().data(), it_->key().size()).substr(4);
+  }
+  Status status() const override { return detail::ToStatus(it_->status()); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;
+  bool reverse_;
+};
+
+std::string DupKeyMessage(const CollectionInfo& coll, const IndexInfo& index,
+                          const bson::Document& doc) {
+  // E11000 duplicate key error collection: test.c index: a_1 dup key: { a: 1 }
+  std::string fields;
+  for (const IndexField& f : index.fields) {
+    if (!fields.empty()) fields += ", ";
+    std::vector<const bson::Value*> vals;
+    bool had_array = false;
+    CollectPathValues(doc, f.path, &vals, &had_array);
+    fields += f.path + ": " + (vals.empty() ? "null" : bson::ToJson(*vals[0], bson::JsonMode::kShell));
+  }
+  return "E11000 duplicate key error collection: " + coll.ns() + " index: " + index.name +
+         " dup key: { " + fields + " }";
+}
+
+}  // namespace
+
+Txn::Txn(Engine* engine, rocksdb::WriteBatchWithIndex* batch, std::shared_ptr<Catalog> catalog)
+    : engine_(engine), batch_(batch), catalog_(std::move(catalog)) {}
+
+bson::Timestamp Txn::NextTimestamp() {
+  auto secs = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count());
+  bson::Timestamp last = bson::Timestamp::FromUint64(engine_->last_ts_);
+  bson::Timestamp next = secs > last.seconds ? bson::Timestamp{secs, 1}
+                                             : bson::Timestamp{last.seconds, last.increment + 1};
+  engine_->last_ts_ = next.AsUint64();
+  last_ts_ = next;
+  return next;
+}
+
+bson::Document Txn::EventBase(std::string_view op, std::string_view db, std::string_view coll) {
+  bson::Document e;
+  e.Append("ts", NextTimestamp());
+  e.Append("wall", now_);
+  e.Append("op", std::string(op));
+  e.Append("db", std::string(db));
+  if (!coll.empty()) e.Append("coll", std::string(coll));
+  return e;
+}
+
+Status Txn::PutChangeLog(bson::Document entry) {
+  std::string raw = bson::Encode(entry);
+  entries_++;
+  return detail::ToStatus(
+      batch_->Put(engine_->cfs_[kCfChangeLog], U64Key(last_ts_.AsUint64()), raw));
+}
+
+uint32_t Txn::AllocateId() { return engine_->next_id_++; }
+
+// --- reads ---
+
+Result<std::optional<bson::Document>> Txn::FindById(const CollectionInfo& coll,
+                                                    const bson::Value& id) {
+  std::string value;
+  rocksdb::Status s = batch_->GetFromBatchAndDB(engine_->db_, rocksdb::ReadOptions(),
+                                                engine_->cfs_[kCfDocs], DocKey(coll.id, id),
+                                                &value);
+  if (s.IsNotFound()) return std::optional<bson::Document>();
+  if (!s.ok()) return detail::ToStatus(s);
+  EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(value));
+  return std::optional<bson::Document>(std::move(doc));
+}
+
+std::unique_ptr<DocIterator> Txn::ScanCollection(const CollectionInfo& coll, bool reverse) {
+  std::string prefix;
+  AppendBigEndian32(coll.id, &prefix);
+  rocksdb::ColumnFamilyHandle* cf = engine_->cfs_[kCfDocs];
+  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
+      cf, engine_->db_->NewIterator(rocksdb::ReadOptions(), cf)));
+  return std::make_unique<TxnDocIterator>(std::move(it), prefix, reverse);
+}
+
+std::unique_ptr<DocIterator> Txn::ScanIndex(const CollectionInfo& coll, const IndexInfo& index,
+                                            const IndexRange& range) {
+  std::string start, end;
+  IndexScanBounds(index, range, &start, &end);
+  rocksdb::ColumnFamilyHandle* cf = engine_->cfs_[kCfIndex];
+  std::unique_ptr<rocksdb::Iterator> it(
+      batch_->NewIteratorWithBase(cf, engine_->db_->NewIterator(rocksdb::ReadOptions(), cf)));
+  Engine* engine = engine_;
+  rocksdb::WriteBatchWithIndex* batch = batch_;
+  return NewIndexDocIterator(std::move(it), start, end, range.reverse, coll.id,
+                             [engine, batch](const std::string& key, std::string* value) {
+                               return batch
+                                   ->GetFromBatchAndDB(engine->db_, rocksdb::ReadOptions(),
+                                                       engine->cfs_[kCfDocs], key, value)
+                                   .ok();
+                             });
+}
+
+// --- catalog ---
+
+std::shared_ptr<CollectionInfo> Txn::MutableCollection(const CollectionInfo& coll) {
+  auto copy = std::make_shared<CollectionInfo>(coll);
+  catalog_->by_ns_[coll.ns()] = copy;
+  catalog_changed_ = true;
+  return copy;
+}
+
+Status Txn::Persist(const CollectionInfo& coll) {
+  return detail::ToStatus(batch_->Put(engine_->cfs_[kCfCatalog], CatalogKey(coll.ns()),
+                                      bson::Encode(coll.ToDocument())));
+}
+
+Result<CollectionPtr> Txn::CreateCollection(std::string_view db, std::string_view coll,
+                                            const bson::Document& options) {
+  std::string why;
+  if (!IsValidDatabaseName(db, &why)) return Status(ErrorCode::kInvalidNamespace, why);
+  if (!IsValidCollectionName(coll, &why)) return Status(ErrorCode::kInvalidNamespace, why);
+  if (catalog_->Find(db, coll)) {
+    return Status(ErrorCode::kNamespaceExists,
+                  "Collection " + std::string(db) + "." + std::string(coll) + " already exists.");
+  }
+  auto info = std::make_shared<CollectionInfo>();
+  info->db = std::string(db);
+  info->name = std::string(coll);
+  info->id = AllocateId();
+  info->uuid = NewUuid();
+  info->options = options;
+  if (const bson::Value* ppi = options.Get("changeStreamPreAndPostImages")) {
+    if (ppi->is_document()) {
+      if (const bson::Value* en = ppi->as_document().Get("enabled")) {
+        info->pre_post_images = en->Truthy();
+      }
+    }
+  }
+  IndexInfo id_index;
+  id_index.id = 0;
+  id_index.name = "_id_";
+  id_index.key.Append("_id", int32_t{1});
+  id_index.fields.push_back(IndexField{"_id", false});
+  id_index.unique = true;
+  info->indexes.push_back(std::move(id_index));
+  catalog_->by_ns_[info->ns()] = info;
+  catalog_changed_ = true;
+  EDDY_RETURN_IF_ERROR(Persist(*info));
+  bson::Document e = EventBase("create", db, coll);
+  e.Append("ui", info->uuid);
+  e.Append("o", options);
+  EDDY_RETURN_IF_ERROR(PutChangeLog(std::move(e)));
+  return CollectionPtr(info);
+}
+
+Result<CollectionPtr> Txn::GetOrCreateCollection(std::string_view db, std::string_view coll) {
+  if (CollectionPtr c = catalog_->Find(db, coll)) return c;
+  return CreateCollection(db, coll, bson::Document());
+}
+
+Status Txn::DropCollection(std::string_view db, std::string_view coll) {
+  CollectionPtr info = catalog_->Find(db, coll);
+  if (!info) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "ns not found: " + std::string(db) + "." + std::string(coll));
+  }
+  catalog_->by_ns_.erase(info->ns());
+  catalog_changed_ = true;
+  EDDY_RETURN_IF_ERROR(
+      detail::ToStatus(batch_->Delete(engine_->cfs_[kCfCatalog], CatalogKey(info->ns()))));
+  // The key spaces are deleted after commit (a range delete cannot go through the indexed
+  // batch); nothing can read them meanwhile because the catalog no longer names them.
+  dropped_ids_.push_back(info->id);
+  for (const IndexInfo& i : info->indexes) {
+    if (!i.is_id()) dropped_ids_.push_back(i.id);
+  }
+  bson::Document e = EventBase("drop", db, coll);
+  e.Append("ui", info->uuid);
+  return PutChangeLog(std::move(e));
+}
+
+Status Txn::RenameCollection(std::string_view db, std::string_view from, std::string_view to_db,
+                             std::string_view to, bool drop_target) {
+  CollectionPtr info = catalog_->Find(db, from);
+  if (!info) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "Source collection " + std::string(db) + "." + std::string(from) +
+                      " does not exist");
+  }
+  std::string why;
+  if (!IsValidDatabaseName(to_db, &why) || !IsValidCollectionName(to, &why)) {
+    return Status(ErrorCode::kInvalidNamespace, why);
+  }
+  if (db == to_db && from == to) {
+    return Status(ErrorCode::kIllegalOperation, "Can't rename a collection to itself");
+  }
+  if (catalog_->Find(to_db, to)) {
+    if (!drop_target) {
+      return Status(ErrorCode::kNamespaceExists, "target namespace exists");
+    }
+    EDDY_RETURN_IF_ERROR(DropCollection(to_db, to));
+  }
+  auto moved = std::make_shared<CollectionInfo>(*info);
+  moved->db = std::string(to_db);
+  moved->name = std::string(to);
+  catalog_->by_ns_.erase(info->ns());
+  catalog_->by_ns_[moved->ns()] = moved;
+  catalog_changed_ = true;
+  EDDY_RETURN_IF_ERROR(
+      detail::ToStatus(batch_->Delete(engine_->cfs_[kCfCatalog], CatalogKey(info->ns()))));
+  EDDY_RETURN_IF_ERROR(Persist(*moved));
+  bson::Document e = EventBase("rename", db, from);
+  e.Append("ui", info->uuid);
+  e.Append("to", bson::Document{{"db", std::string(to_db)}, {"coll", std::string(to)}});
+  return PutChangeLog(std::move(e));
+}
+
+Status Txn::DropDatabase(std::string_view db) {
+  std::vector<CollectionPtr> colls = catalog_->List(db);
+  for (const CollectionPtr& c : colls) EDDY_RETURN_IF_ERROR(DropCollection(c->db, c->name));
+  return PutChangeLog(EventBase("dropDatabase", db, ""));
+}
+
+Status Txn::ModifyCollection(std::string_view db, std::string_view coll,
+                             const bson::Document& changes) {
+  CollectionPtr info = catalog_->Find(db, coll);
+  if (!info) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "ns does not exist: " + std::string(db) + "." + std::string(coll));
+  }
+  auto m = MutableCollection(*info);
+  for (const bson::Field& f : changes) {
+    m->options.Set(f.name, f.value);
+    if (f.name == "changeStreamPreAndPostImages" && f.value.is_document()) {
+      const bson::Value* en = f.value.as_document().Get("enabled");
+      m->pre_post_images = en && en->Truthy();
+    }
+  }
+  EDDY_RETURN_IF_ERROR(Persist(*m));
+  bson::Document e = EventBase("modify", db, coll);
+  e.Append("ui", m->uuid);
+  e.Append("o", changes);
+  return PutChangeLog(std::move(e));
+}
+
+Result<CollectionPtr> Txn::CreateIndex(std::string_view db, std::string_view coll,
+                                       IndexInfo index) {
+  EDDY_ASSIGN_OR_RETURN(CollectionPtr info, GetOrCreateCollection(db, coll));
+  index.id = AllocateId();
+  building_multikey_ = false;
+  // Build the entries first, under a savepoint, so a unique violation changes nothing.
+  SetSavePoint();
+  std::unique_ptr<DocIterator> it = ScanCollection(*info, false);
+  for (; it->Valid(); it->Next()) {
+    Result<bson::Document> doc = it->Decode();
+    if (!doc.ok()) {
+      RollbackToSavePoint();
+      return doc.status();
+    }
+    Status s = WriteIndexEntries(*info, index, *doc, std::string(it->id_key()), false);
+    if (!s.ok()) {
+      RollbackToSavePoint();
+      if (s.code() == ErrorCode::kDuplicateKey) {
+        return Status(ErrorCode::kDuplicateKey, "Index build failed: " + std::string(s.message()));
+      }
+      return s;
+    }
+  }
+  if (Status s = it->status(); !s.ok()) {
+    RollbackToSavePoint();
+    return s;
+  }
+  PopSavePoint();
+  index.multikey = building_multikey_;
+  building_multikey_ = false;
+  auto m = MutableCollection(*info);
+  m->indexes.push_back(index);
+  EDDY_RETURN_IF_ERROR(Persist(*m));
+  bson::Document e = EventBase("createIndexes", db, coll);
+  e.Append("ui", m->uuid);
+  e.Append("o", index.Spec());
+  EDDY_RETURN_IF_ERROR(PutChangeLog(std::move(e)));
+  return CollectionPtr(m);
+}
+
+Status Txn::DropIndex(std::string_view db, std::string_view coll, std::string_view name) {
+  CollectionPtr info = catalog_->Find(db, coll);
+  if (!info) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "ns not found " + std::string(db) + "." + std::string(coll));
+  }
+  const IndexInfo* index = info->FindIndex(name);
+  if (!index) {
+    return Status(ErrorCode::kIndexNotFound, "index not found with name [" + std::string(name) + "]");
+  }
+  if (index->is_id()) {
+    return Status(ErrorCode::kInvalidOptions, "cannot drop _id index");
+  }
+  bson::Document spec = index->Spec();
+  dropped_ids_.push_back(index->id);
+  auto m = MutableCollection(*info);
+  std::erase_if(m->indexes, [&](const IndexInfo& i) { return i.name == name; });
+  EDDY_RETURN_IF_ERROR(Persist(*m));
+  bson::Document e = EventBase("dropIndexes", db, coll);
+  e.Append("ui", m->uuid);
+  e.Append("o", std::move(spec));
+  return PutChangeLog(std::move(e));
+}
+
+// --- documents ---
+
+Status Txn::CheckUnique(const CollectionInfo& coll, const IndexInfo& index,
+                        const std::string& key, const std::string& id_key,
+                        const bson::Document& doc) {
+  std::string existing;
+  rocksdb::Status s = batch_->GetFromBatchAndDB(engine_->db_, rocksdb::ReadOptions(),
+                                                engine_->cfs_[kCfIndex], key, &existing);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return detail::ToStatus(s);
+  if (existing == id_key) return Status::OK();
+  return Status(ErrorCode::kDuplicateKey, DupKeyMessage(coll, index, doc));
+}
+
+void Txn::MarkMultikey(const CollectionInfo& coll, const IndexInfo& index) {
+  // The index being built is not in the catalog yet; CreateIndex copies the flag.
+  building_multikey_ = true;
+  CollectionPtr current = catalog_->Find(coll.db, coll.name);
+  if (!current) return;
+  const IndexInfo* cur = current->FindIndex(index.name);
+  if (!cur || cur->multikey || cur->id != index.id) return;
+  auto m = MutableCollection(*current);
+  for (IndexInfo& i : m->indexes) {
+    if (i.id == index.id) i.multikey = true;
+  }
+  (void)Persist(*m);
+}
+
+Status Txn::WriteIndexEntries(const CollectionInfo& coll, const IndexInfo& index,
+                              const bson::Document& doc, const std::string& id_key,
+                              bool remove) {
+  bool multikey = false;
+  EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys, ExtractIndexKeys(index, doc, &multikey));
+  if (multikey && !remove && !index.multikey) MarkMultikey(coll, index);
+  rocksdb::ColumnFamilyHandle* cf = engine_->cfs_[kCfIndex];
+  std::string full;
+  for (const std::string& k : keys) {
+    full.clear();
+    AppendBigEndian32(index.id, &full);
+    full.append(k);
+    if (!index.unique) full.append(id_key);
+    if (remove) {
+      EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Delete(cf, full)));
+    } else {
+      if (index.unique) EDDY_RETURN_IF_ERROR(CheckUnique(coll, index, full, id_key, doc));
+      EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Put(cf, full, id_key)));
+    }
+  }
+  return Status::OK();
+}
+
+Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
+  const bson::Value* id = doc.Get("_id");
+  if (!id) return Status(ErrorCode::kInternalError, "insert without _id");
+  std::string raw = bson::Encode(doc);
+  if (raw.size() > static_cast<size_t>(bson::kMaxUserSize)) {
+    return Status(ErrorCode::kBSONObjectTooLarge,
+                  "object to insert too large. size in bytes: " + std::to_string(raw.size()) +
+                      ", max size: " + std::to_string(bson::kMaxUserSize));
+  }
+  std::string id_key = KeyString(*id);
+  std::string key;
+  AppendBigEndian32(coll.id, &key);
+  key.append(id_key);
+  std::string existing;
+  rocksdb::Status gs = batch_->GetFromBatchAndDB(engine_->db_, rocksdb::ReadOptions(),
+                                                 engine_->cfs_[kCfDocs], key, &existing);
+  if (gs.ok()) {
+    return Status(ErrorCode::kDuplicateKey,
+                  "E11000 duplicate key error collection: " + coll.ns() +
+                      " index: _id_ dup key: { _id: " + bson::ToJson(*id, bson::JsonMode::kShell) +
+                      " }");
+  }
+  if (!gs.IsNotFound()) return detail::ToStatus(gs);
+  SetSavePoint();
+  Status s = [&]() -> Status {
+    for (const IndexInfo& index : coll.indexes) {
+      if (!index.is_id()) EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, doc, id_key, false));
+    }
+    EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Put(engine_->cfs_[kCfDocs], key, raw)));
+    bson::Document e = EventBase("insert", coll.db, coll.name);
+    e.Append("ui", coll.uuid);
+    e.Append("dk", bson::Document{{"_id", *id}});
+    e.Append("doc", doc);
+    return PutChangeLog(std::move(e));
+  }();
+  if (!s.ok()) {
+    RollbackToSavePoint();
+    return s;
+  }
+  PopSavePoint();
+  return Status::OK();
+}
+
+Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
+                   const bson::Document& after, WriteOp op,
+                   const bson::Document* update_description) {
+  const bson::Value* id = before.Get("_id");
+  if (!id) return Status(ErrorCode::kInternalError, "update without _id");
+  std::string raw = bson::Encode(after);
+  if (raw.size() > static_cast<size_t>(bson::kMaxUserSize)) {
+    return Status(ErrorCode::kBSONObjectTooLarge,
+                  "Resulting document after update is larger than " +
+                      std::to_string(bson::kMaxUserSize));
+  }
+  std::string id_key = KeyString(*id);
+  std::string key;
+  AppendBigEndian32(coll.id, &key);
+  key.append(id_key);
+  SetSavePoint();
+  Status s = [&]() -> Status {
+    for (const IndexInfo& index : coll.indexes) {
+      if (index.is_id()) continue;
+      EDDY_ASSIGN_OR_RETURN(std::vector<std::string> old_keys, ExtractIndexKeys(index, before));
+      EDDY_ASSIGN_OR_RETURN(std::vector<std::string> new_keys, ExtractIndexKeys(index, after));
+      if (old_keys == new_keys) continue;  // the common case: unindexed fields changed
+      EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, before, id_key, true));
+      EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, after, id_key, false));
+    }
+    EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Put(engine_->cfs_[kCfDocs], key, raw)));
+    bson::Document e =
+        EventBase(op == WriteOp::kReplace ? "replace" : "update", coll.db, coll.name);
+    e.Append("ui", coll.uuid);
+    e.Append("dk", bson::Document{{"_id", *id}});
+    if (op == WriteOp::kReplace || coll.pre_post_images) e.Append("doc", after);
+    if (coll.pre_post_images) e.Append("pre", before);
+    if (op != WriteOp::kReplace && update_description) e.Append("ud", *update_description);
+    return PutChangeLog(std::move(e));
+  }();
+  if (!s.ok()) {
+    RollbackToSavePoint();
+    return s;
+  }
+  PopSavePoint();
+  return Status::OK();
+}
+
+Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
+  const bson::Value* id = before.Get("_id");
+  if (!id) return Status(ErrorCode::kInternalError, "delete without _id");
+  std::string id_key = KeyString(*id);
+  std::string key;
+  AppendBigEndian32(coll.id, &key);
+  key.append(id_key);
+  SetSavePoint();
+  Status s = [&]() -> Status {
+    for (const IndexInfo& index : coll.indexes) {
+      if (!index.is_id()) EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, before, id_key, true));
+    }
+    EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Delete(engine_->cfs_[kCfDocs], key)));
+    bson::Document e = EventBase("delete", coll.db, coll.name);
+    e.Append("ui", coll.uuid);
+    e.Append("dk", bson::Document{{"_id", *id}});
+    if (coll.pre_post_images) e.Append("pre", before);
+    return PutChangeLog(std::move(e));
+  }();
+  if (!s.ok()) {
+    RollbackToSavePoint();
+    return s;
+  }
+  PopSavePoint();
+  return Status::OK();
+}
+
+void Txn::SetSavePoint() {
+  batch_->SetSavePoint();
+  savepoint_dropped_.push_back(static_cast<uint32_t>(dropped_ids_.size()));
+}
+
+void Txn::RollbackToSavePoint() {
+  (void)batch_->RollbackToSavePoint();
+  dropped_ids_.resize(savepoint_dropped_.back());
+  savepoint_dropped_.pop_back();
+}
+
+void Txn::PopSavePoint() {
+  (void)batch_->PopSavePoint();
+  savepoint_dropped_.pop_back();
+}
+
+}  // namespace eddy::storage
