@@ -259,7 +259,7 @@ class Decoder {
   }
   Status CheckUtf8(size_t offset, const char* s, size_t n, std::string_view key,
                    const char* what) const {
-    if (!options_.validate_utf8) return Status::OK();
+    if (!options_.validate_utf8 || detail::AsciiOnly(s, n)) return Status::OK();
     size_t bad = 0;
     if (detail::ValidUtf8(s, n, &bad)) return Status::OK();
     return FieldError(offset + bad, key, std::string("invalid UTF-8 in ") + what);
@@ -270,9 +270,64 @@ class Decoder {
   Status ParseValue(uint8_t type, size_t pos, size_t limit, int depth, std::string_view key,
                     Value* out, size_t* end);
 
+  // Number of elements in [pos, last) by skipping over values without validating them; 0 when
+  // anything looks off (the real pass reports the error).
+  size_t CountElements(size_t pos, size_t last) const;
+
   const char* base_;
   const DecodeOptions& options_;
 };
+
+size_t Decoder::CountElements(size_t q, size_t last) const {
+  size_t n = 0;
+  while (q < last) {
+    auto type = static_cast<uint8_t>(base_[q++]);
+    while (q < last && base_[q] != '\0') ++q;
+    if (q == last) return 0;
+    ++q;
+    const size_t avail = last - q;
+    size_t size;
+    switch (static_cast<Type>(type)) {
+      case Type::kDouble:
+      case Type::kDateTime:
+      case Type::kTimestamp:
+      case Type::kInt64: size = 8; break;
+      case Type::kInt32: size = 4; break;
+      case Type::kBool: size = 1; break;
+      case Type::kObjectId: size = 12; break;
+      case Type::kDecimal128: size = 16; break;
+      case Type::kNull:
+      case Type::kUndefined:
+      case Type::kMinKey:
+      case Type::kMaxKey: size = 0; break;
+      case Type::kString:
+      case Type::kSymbol:
+      case Type::kJavaScript:
+      case Type::kDocument:
+      case Type::kArray:
+      case Type::kJavaScriptWithScope:
+      case Type::kBinary: {
+        if (avail < 4) return 0;
+        int32_t len = Get32(base_ + q);
+        if (len < 0) return 0;
+        size = static_cast<size_t>(len);
+        if (type == static_cast<uint8_t>(Type::kString) ||
+            type == static_cast<uint8_t>(Type::kSymbol) ||
+            type == static_cast<uint8_t>(Type::kJavaScript)) {
+          size += 4;
+        } else if (type == static_cast<uint8_t>(Type::kBinary)) {
+          size += 5;
+        }
+        break;
+      }
+      default: return 0;  // regex, dbPointer, unknown: rare; do not bother
+    }
+    if (size > avail) return 0;
+    q += size;
+    ++n;
+  }
+  return n;
+}
 
 Status Decoder::ReadString(size_t pos, size_t limit, std::string_view key, const char* what,
                            std::string_view* out, size_t* end) const {
@@ -320,6 +375,14 @@ Status Decoder::ParseDoc(size_t pos, size_t limit, int depth, Document* doc, Arr
   if (base_[last] != '\0') {
     return Error(last, std::string(what) + " is not terminated by a NUL byte");
   }
+  // Reserve exactly: regrowing the vector would move every Value (a wide variant) again.
+  if (size_t n = CountElements(pos + 4, last)) {
+    if constexpr (kIsArray) {
+      arr->reserve(n);
+    } else {
+      doc->mutable_fields().reserve(n);
+    }
+  }
   size_t q = pos + 4;
   while (q < last) {
     const size_t elem_offset = q;
@@ -329,18 +392,24 @@ Status Decoder::ParseDoc(size_t pos, size_t limit, int depth, Document* doc, Arr
                                     std::to_string(last - elem_offset) +
                                     " bytes before the declared end)");
     }
-    const void* nul = std::memchr(base_ + q, 0, last - q);
-    if (nul == nullptr) return Error(q, "field name is not NUL-terminated");
-    size_t klen = static_cast<size_t>(static_cast<const char*>(nul) - (base_ + q));
+    // Keys are short: a plain loop beats memchr's call overhead, and it collects the high
+    // bits so pure-ASCII keys skip UTF-8 validation.
+    size_t k = q;
+    uint8_t high = 0;
+    while (k < last && base_[k] != '\0') high |= static_cast<uint8_t>(base_[k++]);
+    if (k == last) return Error(q, "field name is not NUL-terminated");
+    const size_t klen = k - q;
     std::string_view key(base_ + q, klen);
-    EDDY_RETURN_IF_ERROR(CheckUtf8(q, key.data(), klen, key, "field name"));
+    if ((high & 0x80) && options_.validate_utf8) {
+      EDDY_RETURN_IF_ERROR(CheckUtf8(q, key.data(), klen, key, "field name"));
+    }
     q += klen + 1;
     Value* slot;
     if constexpr (kIsArray) {
       slot = &arr->emplace_back();
     } else {
       Field& f = doc->mutable_fields().emplace_back();
-      f.name.assign(key.data(), key.size());
+      f.name.append(key.data(), key.size());
       slot = &f.value;
     }
     size_t value_end = 0;

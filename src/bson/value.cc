@@ -105,6 +105,17 @@ bool Value::Truthy() const {
   return true;
 }
 
-bool Value::operator==(const Value& other) const { return v_ == other.v_; }
+bool Value::operator==(const Value& other) const {
+  // Code-with-scope is held by pointer; compare what it points to, not the pointer.
+  using Cws = std::shared_ptr<const CodeWithScope>;
+  if (const Cws* a = std::get_if<Cws>(&v_)) {
+    const Cws* b = std::get_if<Cws>(&other.v_);
+    if (b == nullptr) return false;
+    if (*a == *b) return true;
+    static const CodeWithScope kEmpty;
+    return (*a ? **a : kEmpty) == (*b ? **b : kEmpty);
+  }
+  return v_ == other.v_;
+}
 
 }  // namespace eddy::bson

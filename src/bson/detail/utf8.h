@@ -1,6 +1,8 @@
 // Internal: UTF-8 validation shared by the codec and the JSON parser.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace eddy::bson::detail {
 
@@ -8,5 +10,18 @@ namespace eddy::bson::detail {
 // nothing above U+10FFFF). NUL bytes are allowed (BSON strings may contain them). When false,
 // *bad_offset (if given) is the offset of the first byte of the bad sequence.
 bool ValidUtf8(const char* s, size_t n, size_t* bad_offset = nullptr);
+
+// True when every byte is < 0x80; inline because most keys and strings are short ASCII.
+inline bool AsciiOnly(const char* s, size_t n) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  for (; i < n; ++i) acc |= static_cast<uint8_t>(s[i]);
+  return (acc & 0x8080808080808080ull) == 0;
+}
 
 }  // namespace eddy::bson::detail
