@@ -698,7 +698,9 @@ Status Parser::ParseRegexLiteral(Value* out) {
     char c = s_[i_];
     if (c == '\\') {
       if (i_ + 1 >= s_.size()) return Error(i_ + 1, "expected a character after '\\'");
-      pattern += c;
+      // "\/" only exists to get '/' past the literal's delimiters; PCRE reads '/' the same, so
+      // store the bare '/' and printing /a\/b/ reads back as the same pattern "a/b".
+      if (s_[i_ + 1] != '/') pattern += c;
       pattern += s_[i_ + 1];
       i_ += 2;
       continue;
@@ -1249,9 +1251,9 @@ class Printer {
       case Type::kNull: out_ += "null"; return;
       case Type::kRegex: {
         const Regex& r = std::get<Regex>(s);
-        if (shell && r.pattern.find('\n') == std::string::npos) {
+        // Shell regex literals cannot hold an empty pattern ("//" is a comment) or a newline.
+        if (shell && !r.pattern.empty() && r.pattern.find('\n') == std::string::npos) {
           out_ += '/';
-          if (r.pattern.empty()) out_ += "(?:)";
           bool escaped = false, in_class = false;
           for (char c : r.pattern) {
             if (!escaped && c == '/' && !in_class) out_ += '\\';
