@@ -1,0 +1,67 @@
+#include "changestream/resume_token.h"
+
+#include "storage/key_encoding.h"
+
+namespace eddy::changestream {
+namespace {
+constexpr char kHex[] = "0123456789ABCDEF";
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+int Nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+}  // namespace
+
+bson::Document ResumeToken::ToDocument() const {
+  std::string raw;
+  raw.push_back('\x01');
+  storage::AppendBigEndian64(cluster_time.AsUint64(), &raw);
+  raw.append(document_key);
+  return bson::Document{{"_data", Hex(raw)}};
+}
+
+Result<ResumeToken> ResumeToken::Parse(const bson::Value& token) {
+  if (!token.is_document()) {
+    return Status(ErrorCode::kBadValue, "resume token must be a document, found " +
+                                            std::string(bson::TypeName(token.type())));
+  }
+  const bson::Value* data = token.as_document().Get("_data");
+  if (!data || !data->is_string()) {
+    return Status(ErrorCode::kBadValue, "resume token must have a string _data field");
+  }
+  const std::string& hex = data->as_string();
+  if (hex.size() < 18 || hex.size() % 2 != 0) {
+    return Status(ErrorCode::kBadValue, "malformed resume token: _data '" + hex +
+                                            "' is not a token issued by this server");
+  }
+  std::string raw;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = Nibble(hex[i]), lo = Nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return Status(ErrorCode::kBadValue, "malformed resume token: _data has a non-hex character");
+    }
+    raw.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  if (raw[0] != '\x01') {
+    return Status(ErrorCode::kBadValue, "malformed resume token: unknown version " +
+                                            std::to_string(static_cast<uint8_t>(raw[0])));
+  }
+  ResumeToken t;
+  t.cluster_time = bson::Timestamp::FromUint64(storage::ReadBigEndian64(std::string_view(raw).substr(1, 8)));
+  t.document_key = raw.substr(9);
+  return t;
+}
+
+}  // namespace eddy::changestream

@@ -1,0 +1,521 @@
+#include "query/exec/database.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "bson/codec.h"
+#include "bson/compare.h"
+#include "bson/json.h"
+#include "query/match/matcher.h"
+#include "query/projection/projection.h"
+#include "query/sort/sort.h"
+#include "query/update/update.h"
+#include "storage/index_keys.h"
+
+namespace eddy::query {
+
+namespace {
+
+Status ValidateId(const bson::Value& id) {
+  switch (id.type()) {
+    case bson::Type::kArray:
+      return Status(ErrorCode::kInvalidIdField, "The '_id' value cannot be of type array");
+    case bson::Type::kRegex:
+      return Status(ErrorCode::kInvalidIdField, "The '_id' value cannot be of type regex");
+    case bson::Type::kUndefined:
+      return Status(ErrorCode::kInvalidIdField, "can't use a undefined for _id");
+    default:
+      return Status::OK();
+  }
+}
+
+// Puts _id first, generating an ObjectId when missing (as drivers and mongod do).
+bson::Document WithId(bson::Document doc) {
+  if (!doc.empty() && doc.at(0).name == "_id") return doc;
+  bson::Document out;
+  if (const bson::Value* id = doc.Get("_id")) {
+    out.Append("_id", *id);
+  } else {
+    out.Append("_id", bson::ObjectId::Generate());
+  }
+  for (bson::Field& f : doc.mutable_fields()) {
+    if (f.name != "_id") out.Append(std::move(f.name), std::move(f.value));
+  }
+  return out;
+}
+
+Status NoCollection(std::string_view db, std::string_view coll) {
+  return Status(ErrorCode::kNamespaceNotFound,
+                "ns not found: " + std::string(db) + "." + std::string(coll));
+}
+
+class FindCursorImpl : public FindCursor {
+ public:
+  FindCursorImpl(std::unique_ptr<storage::ReadView> view, storage::CollectionPtr coll,
+                 Matcher matcher, std::optional<SortSpec> sort,
+                 std::optional<Projection> projection, Plan plan, int64_t skip, int64_t limit)
+      : view_(std::move(view)), coll_(std::move(coll)), matcher_(std::move(matcher)),
+        sort_(std::move(sort)), projection_(std::move(projection)),
+        it_(view_.get(), *coll_, std::move(plan)), skip_(skip), limit_(limit) {}
+
+  bool Next(bson::Document* out) override {
+    if (!status_.ok()) return false;
+    if (limit_ > 0 && returned_ >= limit_) return false;
+    bool needs_sort = sort_ && !sort_->empty() && !it_.plan().provides_sort;
+    if (needs_sort && !sorted_ready_) {
+      if (!SortAll()) return false;
+    }
+    for (;;) {
+      bson::Document doc;
+      MatchDetails details;
+      if (needs_sort) {
+        if (sorted_pos_ >= sorted_.size()) return false;
+        doc = std::move(sorted_[sorted_pos_].doc);
+        details = sorted_[sorted_pos_].details;
+        sorted_pos_++;
+      } else if (!NextMatch(&doc, &details)) {
+        return false;
+      }
+      if (skipped_ < skip_) {
+        skipped_++;
+        continue;
+      }
+      if (projection_) {
+        Result<bson::Document> p = projection_->Apply(doc, details.array_index);
+        if (!p.ok()) {
+          status_ = p.status();
+          return false;
+        }
+        *out = std::move(p).value();
+      } else {
+        *out = std::move(doc);
+      }
+      returned_++;
+      return true;
+    }
+  }
+  Status status() const override { return status_; }
+  const Plan& plan() const override { return it_.plan(); }
+
+ private:
+  struct Sorted {
+    std::vector<bson::Value> key;
+    bson::Document doc;
+    MatchDetails details;
+  };
+
+  bool NextMatch(bson::Document* doc, MatchDetails* details) {
+    std::string_view raw;
+    while (it_.Next(&raw)) {
+      Result<bson::Document> d = bson::Decode(raw);
+      if (!d.ok()) {
+        status_ = d.status();
+        return false;
+      }
+      Result<bool> m = matcher_.MatchesOrError(*d, details);
+      if (!m.ok()) {
+        status_ = m.status();
+        return false;
+      }
+      if (*m) {
+        *doc = std::move(d).value();
+        return true;
+      }
+    }
+    status_ = it_.status();
+    return false;
+  }
+
+  // Sorting needs every match; keys are extracted once per document, not per comparison.
+  // With a limit, only the best skip+limit documents are kept (a bounded top-k).
+  bool SortAll() {
+    bson::Document doc;
+    MatchDetails details;
+    size_t keep = limit_ > 0 ? static_cast<size_t>(skip_ + limit_) : 0;
+    auto less = [this](const Sorted& a, const Sorted& b) {
+      return sort_->CompareKeys(a.key, b.key) < 0;
+    };
+    while (NextMatch(&doc, &details)) {
+      Result<std::vector<bson::Value>> key = sort_->ExtractSortKey(doc);
+      if (!key.ok()) {
+        status_ = key.status();
+        return false;
+      }
+      sorted_.push_back(Sorted{std::move(key).value(), std::move(doc), details});
+      details = MatchDetails();
+      if (keep > 0 && sorted_.size() >= 2 * keep + 1024) {
+        std::stable_sort(sorted_.begin(), sorted_.end(), less);
+        sorted_.resize(keep);
+      }
+    }
+    if (!status_.ok()) return false;
+    std::stable_sort(sorted_.begin(), sorted_.end(), less);
+    if (keep > 0 && sorted_.size() > keep) sorted_.resize(keep);
+    sorted_ready_ = true;
+    return true;
+  }
+
+  std::unique_ptr<storage::ReadView> view_;
+  storage::CollectionPtr coll_;
+  Matcher matcher_;
+  std::optional<SortSpec> sort_;
+  std::optional<Projection> projection_;
+  PlanIterator it_;
+  int64_t skip_;
+  int64_t limit_;
+  int64_t skipped_ = 0;
+  int64_t returned_ = 0;
+  std::vector<Sorted> sorted_;
+  bool sorted_ready_ = false;
+  size_t sorted_pos_ = 0;
+  Status status_;
+
+  friend class Database;
+  bool sorted() const { return sorted_ready_; }
+};
+
+class EmptyCursor : public FindCursor {
+ public:
+  bool Next(bson::Document*) override { return false; }
+  Status status() const override { return Status::OK(); }
+  const Plan& plan() const override { return plan_; }
+
+ private:
+  Plan plan_;
+};
+
+}  // namespace
+
+std::string DefaultIndexName(const bson::Document& key) {
+  std::string name;
+  for (const bson::Field& f : key) {
+    if (!name.empty()) name += "_";
+    name += f.name + "_";
+    if (f.value.is_string()) {
+      name += f.value.as_string();
+    } else if (f.value.is_double() && f.value.as_double_exact() == static_cast<int64_t>(f.value.as_double_exact())) {
+      name += std::to_string(static_cast<int64_t>(f.value.as_double_exact()));
+    } else if (f.value.is_number()) {
+      name += std::to_string(f.value.ToInt64());
+    } else {
+      name += bson::ToJson(f.value, bson::JsonMode::kShell);
+    }
+  }
+  return name;
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const storage::EngineOptions& options) {
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Engine> engine, storage::Engine::Open(options));
+  return std::make_unique<Database>(std::move(engine));
+}
+
+Database::Database(std::unique_ptr<storage::Engine> engine) : engine_(std::move(engine)) {}
+Database::~Database() = default;
+
+Status Database::CreateCollection(std::string_view db, std::string_view coll,
+                                  const bson::Document& options) {
+  return engine_->Write([&](storage::Txn& txn) { return txn.CreateCollection(db, coll, options).status(); });
+}
+
+Status Database::DropCollection(std::string_view db, std::string_view coll) {
+  return engine_->Write([&](storage::Txn& txn) { return txn.DropCollection(db, coll); });
+}
+
+Status Database::DropDatabase(std::string_view db) {
+  return engine_->Write([&](storage::Txn& txn) { return txn.DropDatabase(db); });
+}
+
+Status Database::RenameCollection(std::string_view db, std::string_view from,
+                                  std::string_view to_db, std::string_view to, bool drop_target) {
+  return engine_->Write(
+      [&](storage::Txn& txn) { return txn.RenameCollection(db, from, to_db, to, drop_target); });
+}
+
+Status Database::ModifyCollection(std::string_view db, std::string_view coll,
+                                  const bson::Document& changes) {
+  return engine_->Write([&](storage::Txn& txn) { return txn.ModifyCollection(db, coll, changes); });
+}
+
+std::vector<storage::CollectionPtr> Database::ListCollections(std::string_view db) {
+  return engine_->catalog()->List(db);
+}
+
+std::vector<std::string> Database::ListDatabases() { return engine_->catalog()->Databases(); }
+
+Result<std::string> Database::CreateIndex(std::string_view db, std::string_view coll,
+                                          const bson::Document& key, const IndexOptions& options) {
+  if (key.empty()) return Status(ErrorCode::kCannotCreateIndex, "Index keys cannot be empty.");
+  storage::IndexInfo index;
+  index.key = key;
+  for (const bson::Field& f : key) {
+    if (f.name.empty()) return Status(ErrorCode::kCannotCreateIndex, "Index key contains an illegal field name: field name is empty");
+    if (f.value.is_string()) {
+      return Status(ErrorCode::kCannotCreateIndex,
+                    "Index type '" + f.value.as_string() + "' is not supported by eddy");
+    }
+    if (!f.value.is_number() || f.value.ToDouble() == 0 || std::isnan(f.value.ToDouble())) {
+      return Status(ErrorCode::kCannotCreateIndex,
+                    "Values in the index key pattern can only be numbers > 0, numbers < 0 or "
+                    "strings. Found " + bson::ToJson(f.value, bson::JsonMode::kShell) +
+                        " for field " + f.name);
+    }
+    index.fields.push_back(storage::IndexField{f.name, f.value.ToDouble() < 0});
+  }
+  index.name = options.name.empty() ? DefaultIndexName(key) : options.name;
+  index.unique = options.unique;
+  index.sparse = options.sparse;
+  std::string name = index.name;
+  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
+    if (storage::CollectionPtr c = txn.catalog().Find(db, coll)) {
+      bool id_key = key.size() == 1 && key.at(0).name == "_id";
+      if (id_key && (name == "_id_" || options.name.empty())) return Status::OK();
+      if (const storage::IndexInfo* same = c->FindIndex(name)) {
+        if (bson::Compare(same->key, key) != 0) {
+          return Status(ErrorCode::kIndexKeySpecsConflict,
+                        "An existing index has the same name as the requested index. "
+                        "Requested index: " + bson::ToJson(index.Spec(), bson::JsonMode::kShell) +
+                            ", existing index: " + bson::ToJson(same->Spec(), bson::JsonMode::kShell));
+        }
+        if (same->unique != index.unique || same->sparse != index.sparse) {
+          return Status(ErrorCode::kIndexOptionsConflict,
+                        "An existing index has the same name as the requested index. "
+                        "Requested index: " + bson::ToJson(index.Spec(), bson::JsonMode::kShell) +
+                            ", existing index: " + bson::ToJson(same->Spec(), bson::JsonMode::kShell));
+        }
+        return Status::OK();
+      }
+      if (const storage::IndexInfo* same_key = c->FindIndexByKey(key)) {
+        if (same_key->unique != index.unique || same_key->sparse != index.sparse) {
+          return Status(ErrorCode::kIndexOptionsConflict,
+                        "Index already exists with a different name: " + same_key->name);
+        }
+        name = same_key->name;
+        return Status::OK();
+      }
+    }
+    return txn.CreateIndex(db, coll, index).status();
+  });
+  if (!s.ok()) return s;
+  return name;
+}
+
+Status Database::DropIndex(std::string_view db, std::string_view coll, std::string_view name) {
+  return engine_->Write([&](storage::Txn& txn) { return txn.DropIndex(db, coll, name); });
+}
+
+InsertResult Database::Insert(std::string_view db, std::string_view coll,
+                              std::vector<bson::Document> docs, bool ordered) {
+  InsertResult result;
+  std::vector<bson::Document> prepared;
+  std::vector<size_t> positions;
+  prepared.reserve(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    bson::Document d = WithId(std::move(docs[i]));
+    Status s = ValidateId(*d.Get("_id"));
+    if (!s.ok()) {
+      result.errors.push_back({i, s});
+      if (ordered) break;
+      continue;
+    }
+    prepared.push_back(std::move(d));
+    positions.push_back(i);
+  }
+  // With ordered inserts, a pre-validation error at i means only documents before i go in.
+  size_t stop_at = ordered && !result.errors.empty() ? result.errors[0].index : docs.size();
+  std::vector<WriteError> write_errors;
+  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
+    if (prepared.empty()) return Status::OK();
+    EDDY_ASSIGN_OR_RETURN(storage::CollectionPtr c, txn.GetOrCreateCollection(db, coll));
+    for (size_t k = 0; k < prepared.size(); ++k) {
+      if (positions[k] >= stop_at) break;
+      Status is = txn.Insert(*c, prepared[k]);
+      if (!is.ok()) {
+        write_errors.push_back({positions[k], is});
+        if (ordered) break;
+        continue;
+      }
+      result.inserted++;
+      result.ids.push_back(*prepared[k].Get("_id"));
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) {
+    // The whole group failed to commit (or the namespace is invalid): nothing was inserted.
+    result.inserted = 0;
+    result.ids.clear();
+    write_errors.clear();
+    result.errors.clear();
+    result.errors.push_back({0, s});
+    return result;
+  }
+  result.errors.insert(result.errors.end(), write_errors.begin(), write_errors.end());
+  std::sort(result.errors.begin(), result.errors.end(),
+            [](const WriteError& a, const WriteError& b) { return a.index < b.index; });
+  if (ordered && result.errors.size() > 1) result.errors.resize(1);
+  return result;
+}
+
+Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll,
+                                      const UpdateStatement& st) {
+  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(st.filter));
+  const bson::Array* filters = st.array_filters ? &*st.array_filters : nullptr;
+  EDDY_ASSIGN_OR_RETURN(query::Update update, query::Update::Parse(st.update, filters));
+  if (update.is_replacement() && st.multi) {
+    return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
+  }
+  UpdateResult result;
+  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
+    storage::CollectionPtr c = txn.catalog().Find(db, coll);
+    std::vector<std::pair<bson::Document, MatchDetails>> targets;
+    if (c) {
+      PlanIterator it(&txn, *c, ChoosePlan(*c, st.filter, nullptr));
+      std::string_view raw;
+      while (it.Next(&raw)) {
+        EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+        MatchDetails details;
+        EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc, &details));
+        if (!m) continue;
+        targets.emplace_back(std::move(doc), details);
+        if (!st.multi) break;
+      }
+      EDDY_RETURN_IF_ERROR(it.status());
+    }
+    UpdateContext ctx;
+    ctx.now = txn.now();
+    for (auto& [doc, details] : targets) {
+      ctx.positional_index = details.array_index;
+      EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update.Apply(doc, ctx));
+      result.matched++;
+      if (!out.modified) continue;
+      bson::Document ud;
+      if (!update.is_replacement()) ud = out.description.ToDocument();
+      EDDY_RETURN_IF_ERROR(txn.Update(*c, doc, out.document,
+                                      update.is_replacement() ? storage::WriteOp::kReplace
+                                                              : storage::WriteOp::kUpdate,
+                                      update.is_replacement() ? nullptr : &ud));
+      result.modified++;
+    }
+    if (targets.empty() && st.upsert) {
+      ctx.positional_index.reset();
+      ctx.is_upsert_insert = true;
+      EDDY_ASSIGN_OR_RETURN(bson::Document doc, update.BuildUpsertDocument(st.filter, ctx));
+      doc = WithId(std::move(doc));
+      EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
+      EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(db, coll));
+      EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
+      result.upserted_id = *doc.Get("_id");
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
+                                 const bson::Document& filter, int64_t limit) {
+  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(filter));
+  int64_t deleted = 0;
+  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
+    storage::CollectionPtr c = txn.catalog().Find(db, coll);
+    if (!c) return Status::OK();
+    std::vector<bson::Document> targets;
+    PlanIterator it(&txn, *c, ChoosePlan(*c, filter, nullptr));
+    std::string_view raw;
+    while (it.Next(&raw)) {
+      EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+      EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc));
+      if (!m) continue;
+      targets.push_back(std::move(doc));
+      if (limit > 0 && static_cast<int64_t>(targets.size()) >= limit) break;
+    }
+    EDDY_RETURN_IF_ERROR(it.status());
+    for (const bson::Document& doc : targets) {
+      EDDY_RETURN_IF_ERROR(txn.Delete(*c, doc));
+      deleted++;
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return deleted;
+}
+
+Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std::string_view coll,
+                                                       const FindOptions& options) {
+  if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative, but received: " + std::to_string(options.skip));
+  if (options.limit < 0) return Status(ErrorCode::kBadValue, "limit value must be non-negative, but received: " + std::to_string(options.limit));
+  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(options.filter));
+  std::optional<SortSpec> sort;
+  if (!options.sort.empty()) {
+    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(options.sort));
+    sort = std::move(s);
+  }
+  std::optional<Projection> projection;
+  if (!options.projection.empty()) {
+    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(options.projection));
+    projection = std::move(p);
+  }
+  std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
+  storage::CollectionPtr c = view->catalog().Find(db, coll);
+  if (!c) return std::unique_ptr<FindCursor>(new EmptyCursor());
+  Plan plan = ChoosePlan(*c, options.filter, sort ? &*sort : nullptr);
+  return std::unique_ptr<FindCursor>(new FindCursorImpl(std::move(view), c, std::move(matcher),
+                                                        std::move(sort), std::move(projection),
+                                                        std::move(plan), options.skip,
+                                                        options.limit));
+}
+
+Result<std::vector<bson::Document>> Database::Find(std::string_view db, std::string_view coll,
+                                                   const FindOptions& options) {
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<FindCursor> cursor, OpenFind(db, coll, options));
+  std::vector<bson::Document> out;
+  bson::Document doc;
+  while (cursor->Next(&doc)) out.push_back(std::move(doc));
+  EDDY_RETURN_IF_ERROR(cursor->status());
+  return out;
+}
+
+Result<int64_t> Database::Count(std::string_view db, std::string_view coll,
+                                const bson::Document& filter, int64_t skip, int64_t limit) {
+  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(filter));
+  std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
+  storage::CollectionPtr c = view->catalog().Find(db, coll);
+  if (!c) return int64_t{0};
+  int64_t n = 0;
+  PlanIterator it(view.get(), *c, ChoosePlan(*c, filter, nullptr));
+  std::string_view raw;
+  bool all = matcher.MatchesAll();
+  while (it.Next(&raw)) {
+    if (!all) {
+      EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+      EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc));
+      if (!m) continue;
+    }
+    n++;
+  }
+  EDDY_RETURN_IF_ERROR(it.status());
+  n = std::max<int64_t>(0, n - skip);
+  if (limit > 0) n = std::min(n, limit);
+  return n;
+}
+
+Result<std::vector<bson::Value>> Database::Distinct(std::string_view db, std::string_view coll,
+                                                    std::string_view key,
+                                                    const bson::Document& filter) {
+  if (key.empty()) return Status(ErrorCode::kInvalidOptions, "FieldPath cannot be constructed with empty string");
+  FindOptions options;
+  options.filter = filter;
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<FindCursor> cursor, OpenFind(db, coll, options));
+  std::set<bson::Value, bson::ValueLess> values;
+  bson::Document doc;
+  while (cursor->Next(&doc)) {
+    std::vector<const bson::Value*> found;
+    bool had_array = false;
+    storage::CollectPathValues(doc, key, &found, &had_array);
+    for (const bson::Value* v : found) values.insert(*v);
+  }
+  EDDY_RETURN_IF_ERROR(cursor->status());
+  return std::vector<bson::Value>(values.begin(), values.end());
+}
+
+}  // namespace eddy::query

@@ -1,0 +1,123 @@
+// Database: eddy's embedded C++ API, the engine plus the query language. Every method is
+// one MongoDB operation with MongoDB's semantics and error codes; the wire commands are thin
+// layers over it.
+//
+// Thread-safety: all methods may be called concurrently from any threads. Writes block
+// until durable (group commit); reads see a consistent snapshot of committed data.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "bson/value.h"
+#include "query/exec/planner.h"
+#include "storage/engine.h"
+
+namespace eddy::query {
+
+struct FindOptions {
+  bson::Document filter;
+  bson::Document sort;
+  bson::Document projection;
+  int64_t skip = 0;
+  int64_t limit = 0;  // 0: no limit
+};
+
+struct WriteError {
+  size_t index = 0;  // position in the request's batch
+  Status status;
+};
+
+struct InsertResult {
+  int64_t inserted = 0;
+  std::vector<bson::Value> ids;  // _ids of the inserted documents, in order
+  std::vector<WriteError> errors;
+};
+
+struct UpdateStatement {
+  bson::Document filter;
+  bson::Document update;  // operators or a replacement
+  std::optional<bson::Array> array_filters;
+  bool multi = false;
+  bool upsert = false;
+};
+
+struct UpdateResult {
+  int64_t matched = 0;
+  int64_t modified = 0;
+  std::optional<bson::Value> upserted_id;
+};
+
+struct IndexOptions {
+  std::string name;  // default: "<field>_<dir>_..." as MongoDB names indexes
+  bool unique = false;
+  bool sparse = false;
+};
+
+// A streaming query: holds a snapshot and returns documents one at a time, so a large
+// result never needs to be in memory unless it must be sorted.
+class FindCursor {
+ public:
+  virtual ~FindCursor() = default;
+  // Sets *out to the next document; false at the end or on error (then see status()).
+  virtual bool Next(bson::Document* out) = 0;
+  virtual Status status() const = 0;
+  virtual const Plan& plan() const = 0;
+};
+
+class Database {
+ public:
+  static Result<std::unique_ptr<Database>> Open(const storage::EngineOptions& options);
+  explicit Database(std::unique_ptr<storage::Engine> engine);
+  ~Database();
+
+  storage::Engine& engine() { return *engine_; }
+
+  // --- collections and indexes ---
+  Status CreateCollection(std::string_view db, std::string_view coll,
+                          const bson::Document& options = {});
+  Status DropCollection(std::string_view db, std::string_view coll);
+  Status DropDatabase(std::string_view db);
+  Status RenameCollection(std::string_view db, std::string_view from, std::string_view to_db,
+                          std::string_view to, bool drop_target = false);
+  Status ModifyCollection(std::string_view db, std::string_view coll, const bson::Document& changes);
+  std::vector<storage::CollectionPtr> ListCollections(std::string_view db = {});
+  std::vector<std::string> ListDatabases();
+  // Returns the index name. Creating an identical index again is a no-op; the same name with
+  // another key is IndexKeySpecsConflict (86), the same key with other options
+  // IndexOptionsConflict (85).
+  Result<std::string> CreateIndex(std::string_view db, std::string_view coll,
+                                  const bson::Document& key, const IndexOptions& options = {});
+  Status DropIndex(std::string_view db, std::string_view coll, std::string_view name);
+
+  // --- writes ---
+  // Generates an ObjectId _id (first field) where missing. ordered: stop at the first error.
+  InsertResult Insert(std::string_view db, std::string_view coll, std::vector<bson::Document> docs,
+                      bool ordered = true);
+  Result<UpdateResult> Update(std::string_view db, std::string_view coll,
+                              const UpdateStatement& statement);
+  // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.
+  Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
+                         int64_t limit);
+
+  // --- reads ---
+  Result<std::unique_ptr<FindCursor>> OpenFind(std::string_view db, std::string_view coll,
+                                               const FindOptions& options);
+  Result<std::vector<bson::Document>> Find(std::string_view db, std::string_view coll,
+                                           const FindOptions& options);
+  Result<int64_t> Count(std::string_view db, std::string_view coll, const bson::Document& filter,
+                        int64_t skip = 0, int64_t limit = 0);
+  // Distinct values of a dotted path (array values contribute their elements), in BSON order.
+  Result<std::vector<bson::Value>> Distinct(std::string_view db, std::string_view coll,
+                                            std::string_view key, const bson::Document& filter);
+
+ private:
+  std::unique_ptr<storage::Engine> engine_;
+};
+
+// MongoDB's default index name for a key pattern: {a: 1, "b.c": -1} -> "a_1_b.c_-1".
+std::string DefaultIndexName(const bson::Document& key);
+
+}  // namespace eddy::query
