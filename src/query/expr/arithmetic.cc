@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "query/expr/decimal_math.h"
 #include "query/expr/expression.h"
 #include "query/expr/value_util.h"
 
@@ -24,7 +25,7 @@ void Register(const std::string& name, int min_args, int max_args, OperatorFn fn
 }
 
 bool IsZero(const Value& v) {
-  if (v.is_decimal()) return DecimalToLongDouble(v.as_decimal()) == 0;
+  if (v.is_decimal()) return DecIsZero(v.as_decimal());
   return v.ToDouble() == 0;
 }
 
@@ -34,11 +35,12 @@ struct Accumulator {
   bool long_overflow = false;
   int64_t long_total;
   double double_total;
-  long double decimal_total;
+  long double decimal_total;  // only for dates plus decimals
+  bson::Decimal128 exact_decimal;
 };
 
 Result<MaybeValue> Add(const std::vector<MaybeValue>& args) {
-  Accumulator acc{NumKind::kInt, false, 0, 0, 0};
+  Accumulator acc{NumKind::kInt, false, 0, 0, 0, bson::Decimal128::FromInt64(0)};
   bool have_date = false;
   for (const MaybeValue& a : args) {
     if (IsNullish(a)) return MaybeValue(Value());
@@ -49,6 +51,7 @@ Result<MaybeValue> Add(const std::vector<MaybeValue>& args) {
       NumKind k = KindOf(v);
       if (k > acc.kind) acc.kind = k;
       acc.decimal_total += ToLongDouble(v);
+      acc.exact_decimal = DecAdd(acc.exact_decimal, DecFromNumber(v));
       acc.double_total += v.ToDouble();
       if (k == NumKind::kInt || k == NumKind::kLong) {
         if (!acc.long_overflow &&
@@ -86,13 +89,13 @@ Result<MaybeValue> Add(const std::vector<MaybeValue>& args) {
       if (acc.long_overflow) return MaybeValue(Value(acc.double_total));
       return MaybeValue(IntegralResult(acc.long_total, acc.kind == NumKind::kInt));
     case NumKind::kDouble: return MaybeValue(Value(acc.double_total));
-    case NumKind::kDecimal: return MaybeValue(Value(DecimalFromLongDouble(acc.decimal_total)));
+    case NumKind::kDecimal: return MaybeValue(Value(acc.exact_decimal));
   }
   return MaybeValue();
 }
 
 Result<MaybeValue> Multiply(const std::vector<MaybeValue>& args) {
-  Accumulator acc{NumKind::kInt, false, 1, 1, 1};
+  Accumulator acc{NumKind::kInt, false, 1, 1, 1, bson::Decimal128::FromInt64(1)};
   for (const MaybeValue& a : args) {
     if (IsNullish(a)) return MaybeValue(Value());
   }
@@ -103,7 +106,7 @@ Result<MaybeValue> Multiply(const std::vector<MaybeValue>& args) {
     }
     NumKind k = KindOf(v);
     if (k > acc.kind) acc.kind = k;
-    acc.decimal_total *= ToLongDouble(v);
+    acc.exact_decimal = DecMul(acc.exact_decimal, DecFromNumber(v));
     acc.double_total *= v.ToDouble();
     if (k == NumKind::kInt || k == NumKind::kLong) {
       if (!acc.long_overflow &&
@@ -118,7 +121,7 @@ Result<MaybeValue> Multiply(const std::vector<MaybeValue>& args) {
       if (acc.long_overflow) return MaybeValue(Value(acc.double_total));
       return MaybeValue(IntegralResult(acc.long_total, acc.kind == NumKind::kInt));
     case NumKind::kDouble: return MaybeValue(Value(acc.double_total));
-    case NumKind::kDecimal: return MaybeValue(Value(DecimalFromLongDouble(acc.decimal_total)));
+    case NumKind::kDecimal: return MaybeValue(Value(acc.exact_decimal));
   }
   return MaybeValue();
 }
@@ -130,7 +133,7 @@ Result<MaybeValue> Subtract(const std::vector<MaybeValue>& args) {
   if (a->is_number() && b->is_number()) {
     NumKind k = std::max(KindOf(*a), KindOf(*b));
     if (k == NumKind::kDecimal) {
-      return MaybeValue(Value(DecimalFromLongDouble(ToLongDouble(*a) - ToLongDouble(*b))));
+      return MaybeValue(Value(DecSub(DecFromNumber(*a), DecFromNumber(*b))));
     }
     if (k == NumKind::kDouble) return MaybeValue(Value(a->ToDouble() - b->ToDouble()));
     int64_t r;
@@ -180,7 +183,7 @@ Result<MaybeValue> Divide(const std::vector<MaybeValue>& args) {
   }
   if (IsZero(*b)) return Status(ErrorCode::kBadValue, "can't $divide by zero");
   if (a->is_decimal() || b->is_decimal()) {
-    return MaybeValue(Value(DecimalFromLongDouble(ToLongDouble(*a) / ToLongDouble(*b))));
+    return MaybeValue(Value(DecDiv(DecFromNumber(*a), DecFromNumber(*b))));
   }
   return MaybeValue(Value(a->ToDouble() / b->ToDouble()));
 }
@@ -194,14 +197,19 @@ Result<MaybeValue> Mod(const std::vector<MaybeValue>& args) {
                             TypeName(b));
   }
   if (IsZero(*b)) return Error(16610, "can't $mod by zero");
-  NumKind k = std::max(KindOf(*a), KindOf(*b));
-  if (k == NumKind::kDecimal) {
-    return MaybeValue(Value(DecimalFromLongDouble(std::fmod(ToLongDouble(*a), ToLongDouble(*b)))));
+  NumKind ka = KindOf(*a), kb = KindOf(*b);
+  if (ka == NumKind::kDecimal || kb == NumKind::kDecimal) {
+    return MaybeValue(Value(DecMod(DecFromNumber(*a), DecFromNumber(*b))));
   }
-  if (k == NumKind::kDouble) return MaybeValue(Value(std::fmod(a->ToDouble(), b->ToDouble())));
+  // As mongod: an integral double divisor keeps integer arithmetic.
+  double bd = b->ToDouble();
+  if (ka == NumKind::kDouble || (kb == NumKind::kDouble && bd != std::trunc(bd))) {
+    return MaybeValue(Value(std::fmod(a->ToDouble(), bd)));
+  }
   int64_t x = a->ToInt64(), y = b->ToInt64();
   int64_t r = y == -1 ? 0 : x % y;
-  return MaybeValue(IntegralResult(r, k == NumKind::kInt));
+  bool ints = ka == NumKind::kInt && kb != NumKind::kLong;
+  return MaybeValue(IntegralResult(r, ints));
 }
 
 // The family of one-numeric-argument operators ($abs, $ceil, $exp, ...): null in, null out;
@@ -219,11 +227,11 @@ void RegisterUnary(const std::string& name, UnaryFn fn) {
 
 Value Decimal(long double v) { return Value(DecimalFromLongDouble(v)); }
 
-// Rounds x to `place` decimal digits (negative: to tens, hundreds ...). `op` is the rounding
-// function for a value already scaled.
-template <class Op>
+// Rounds x to `place` decimal digits (negative: to tens, hundreds ...) with `mode`, as
+// mongod's $round/$trunc: decimals are quantized exactly, doubles go through a 34-digit
+// decimal (so 2.5 rounds to 2 and 1.005 to 1.0), integers stay integers.
 Result<MaybeValue> RoundLike(const std::string& name, const std::vector<MaybeValue>& args,
-                             Op op) {
+                             DecRound mode) {
   const MaybeValue& x = args[0];
   int64_t place = 0;
   if (args.size() == 2) {
@@ -249,38 +257,47 @@ Result<MaybeValue> RoundLike(const std::string& name, const std::vector<MaybeVal
     return Error(51080, name + " only supports numeric types, not " + TypeName(x));
   }
   NumKind k = KindOf(*x);
-  if ((k == NumKind::kInt || k == NumKind::kLong)) {
+  if (k == NumKind::kInt || k == NumKind::kLong) {
     if (place >= 0) return MaybeValue(*x);
-    long double scale = std::pow(10.0L, static_cast<long double>(-place));
-    long double r = op(static_cast<long double>(x->ToInt64()) / scale) * scale;
-    if (r > static_cast<long double>(INT64_MAX) || r < static_cast<long double>(INT64_MIN)) {
+    __int128 scale = 1;
+    for (int64_t i = 0; i < -place; ++i) scale *= 10;
+    __int128 v = x->ToInt64();
+    __int128 q = v / scale, r = v % scale;
+    if (r != 0) {
+      __int128 twice = (r < 0 ? -r : r) * 2;
+      bool away = false;
+      switch (mode) {
+        case DecRound::kHalfEven:
+          away = twice > scale || (twice == scale && (q % 2 != 0));
+          break;
+        case DecRound::kTowardZero: break;
+        case DecRound::kCeiling: away = v > 0; break;
+        case DecRound::kFloor: away = v < 0; break;
+      }
+      if (away) q += v < 0 ? -1 : 1;
+    }
+    __int128 result = q * scale;
+    if (result > INT64_MAX || result < INT64_MIN) {
       return Error(51080, "invalid conversion from Decimal128 result in " + name +
                               " resulting from arguments: [" + DescribeForError(x) + ", " +
                               std::to_string(place) + "]");
     }
-    return MaybeValue(IntegralResult(static_cast<int64_t>(r), k == NumKind::kInt));
+    return MaybeValue(IntegralResult(static_cast<int64_t>(result), k == NumKind::kInt));
   }
-  long double v = ToLongDouble(*x);
+  if (k == NumKind::kDecimal) {
+    const bson::Decimal128& d = x->as_decimal();
+    if (DecIsNaN(d) || DecIsInf(d)) return MaybeValue(*x);
+    bson::Decimal128 r = DecQuantize(d, static_cast<int>(-place), mode);
+    if (DecIsNaN(r)) return MaybeValue(*x);  // needs more than 34 digits: nothing to round
+    return MaybeValue(Value(r));
+  }
+  double v = x->as_double_exact();
   if (!std::isfinite(v)) return MaybeValue(*x);
-  long double r;
-  if (place == 0) {
-    r = op(v);
-  } else if (place > 0) {
-    long double scale = std::pow(10.0L, static_cast<long double>(place));
-    long double scaled = v * scale;
-    r = std::isfinite(scaled) ? op(scaled) / scale : v;
-  } else {
-    long double scale = std::pow(10.0L, static_cast<long double>(-place));
-    r = op(v / scale) * scale;
-  }
-  if (k == NumKind::kDecimal) return MaybeValue(Decimal(r));
-  return MaybeValue(Value(static_cast<double>(r)));
-}
-
-// Round half to even, as $round does.
-long double RoundHalfEven(long double v) {
-  long double r = std::nearbyintl(v);  // default rounding mode is to-nearest-even
-  return r;
+  bson::Decimal128 r = DecQuantize(DecFromDouble34(v), static_cast<int>(-place), mode);
+  if (DecIsNaN(r)) return MaybeValue(*x);
+  double out = r.ToDouble();
+  if (out == 0 && std::signbit(v)) out = -0.0;
+  return MaybeValue(Value(out));
 }
 
 Result<MaybeValue> Pow(const std::vector<MaybeValue>& args) {
@@ -349,36 +366,32 @@ void RegisterArithmetic() {
     }
     return MaybeValue();
   });
-  auto rounding = [](const std::string& name, long double (*fn)(long double)) {
-    RegisterUnary(name, [fn](const Value& v) -> Result<MaybeValue> {
+  auto rounding = [](const std::string& name, long double (*fn)(long double), DecRound mode) {
+    RegisterUnary(name, [fn, mode](const Value& v) -> Result<MaybeValue> {
       switch (KindOf(v)) {
         case NumKind::kInt:
         case NumKind::kLong: return MaybeValue(v);
         case NumKind::kDouble:
           return MaybeValue(Value(static_cast<double>(fn(v.as_double_exact()))));
-        case NumKind::kDecimal: {
-          long double d = DecimalToLongDouble(v.as_decimal());
-          if (!std::isfinite(d)) return MaybeValue(v);
-          return MaybeValue(Decimal(fn(d)));
-        }
+        case NumKind::kDecimal: return MaybeValue(Value(DecToIntegral(v.as_decimal(), mode)));
       }
       return MaybeValue();
     });
   };
-  rounding("$ceil", [](long double x) { return std::ceil(x); });
-  rounding("$floor", [](long double x) { return std::floor(x); });
+  rounding("$ceil", [](long double x) { return std::ceil(x); }, DecRound::kCeiling);
+  rounding("$floor", [](long double x) { return std::floor(x); }, DecRound::kFloor);
   RegisterExpression("$round", [](const Value& args, const ParseContext& ctx)
                                    -> Result<ExpressionPtr> {
     EDDY_ASSIGN_OR_RETURN(auto ops, ParseOperands("$round", args, ctx, 1, 2));
     return MakeOperator(std::move(ops), [](const std::vector<MaybeValue>& a) {
-      return RoundLike("$round", a, RoundHalfEven);
+      return RoundLike("$round", a, DecRound::kHalfEven);
     });
   });
   RegisterExpression("$trunc", [](const Value& args, const ParseContext& ctx)
                                    -> Result<ExpressionPtr> {
     EDDY_ASSIGN_OR_RETURN(auto ops, ParseOperands("$trunc", args, ctx, 1, 2));
     return MakeOperator(std::move(ops), [](const std::vector<MaybeValue>& a) {
-      return RoundLike("$trunc", a, [](long double x) { return std::trunc(x); });
+      return RoundLike("$trunc", a, DecRound::kTowardZero);
     });
   });
   RegisterUnary("$sqrt", [](const Value& v) -> Result<MaybeValue> {

@@ -501,15 +501,29 @@ struct ParseState {
 
 Status Bad(std::string message) { return Status(kBadValue, std::move(message)); }
 
-bool IsDBRefField(std::string_view name) {
-  return name == "$ref" || name == "$id" || name == "$db";
+// mongod's isDBRefDocument: {$ref, $id} anywhere in the document, or with incomplete DBRefs
+// allowed any one of $ref/$id/$db.
+bool IsDBRefDocument(const Document& d, bool allow_incomplete) {
+  bool ref = d.Has("$ref"), id = d.Has("$id"), db = d.Has("$db");
+  return allow_incomplete ? (ref || id || db) : (ref && id);
 }
 
-// {$op: ...} rather than a literal document to compare with.
-bool IsOperatorDocument(const Value& v) {
+// {$op: ...} rather than a literal document to compare with (mongod's isExpressionDocument).
+bool IsOperatorDocument(const Value& v, bool allow_incomplete_dbref = false) {
   if (!v.is_document() || v.as_document().empty()) return false;
   const std::string& first = v.as_document().at(0).name;
-  return !first.empty() && first[0] == '$' && !IsDBRefField(first);
+  return !first.empty() && first[0] == '$' &&
+         !IsDBRefDocument(v.as_document(), allow_incomplete_dbref);
+}
+
+// Operators accepted after a path ({a: {$op: ...}}).
+bool IsPathOperator(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "$eq",    "$ne",        "$gt",     "$gte",   "$lt",      "$lte",          "$in",
+      "$nin",   "$exists",    "$type",   "$size",  "$mod",     "$elemMatch",    "$all",
+      "$not",   "$regex",     "$options", "$near", "$nearSphere", "$geoWithin", "$geoIntersects",
+      "$within", "$bitsAllSet", "$bitsAllClear", "$bitsAnySet", "$bitsAnyClear"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
 bool IsTopLevelOperator(std::string_view name) {
@@ -587,7 +601,8 @@ Result<Type> TypeFromNumber(const Value& v) {
     if (n == 127) return Type::kMaxKey;
     return static_cast<Type>(n);
   }
-  return Status(kBadValue, "Invalid numerical type code: " + std::to_string(n));
+  return Status(kBadValue, "Invalid numerical type code: " + std::to_string(n) +
+                               (n == 0 ? ". Instead use {$exists:false}." : ""));
 }
 
 // Adds one $type argument (a code or an alias) to the set.
@@ -629,6 +644,9 @@ Result<NodePtr> ParseType(const std::string& path, const Value& v) {
   } else {
     EDDY_RETURN_IF_ERROR(AddTypeArg(v, &types, &any_number));
   }
+  if (types.empty() && !any_number) {
+    return Status(ErrorCode::kFailedToParse, path + " must match at least one type");
+  }
   return NodePtr(std::make_shared<TypeNode>(path, std::move(types), any_number));
 }
 
@@ -669,10 +687,8 @@ Result<NodePtr> ParseElemMatch(const std::string& path, const Value& v, ParseSta
   if (!v.is_document()) return Bad("$elemMatch needs an Object");
   const Document& sub = v.as_document();
   bool value_form = false;
-  if (!sub.empty()) {
-    const std::string& first = sub.at(0).name;
-    value_form = !first.empty() && first[0] == '$' && !IsDBRefField(first) &&
-                 !IsTopLevelOperator(first);
+  if (IsOperatorDocument(v, /*allow_incomplete_dbref=*/true)) {
+    value_form = !IsTopLevelOperator(sub.at(0).name);
   }
   ParseState inner{false, st.has_expr};
   if (value_form) {
@@ -694,7 +710,7 @@ Result<NodePtr> ParseAll(const std::string& path, const Value& v, ParseState st)
   };
   if (is_elem_match(a[0])) {
     for (const Value& e : a) {
-      if (!is_elem_match(e) || e.as_document().size() != 1) {
+      if (!is_elem_match(e)) {
         return Bad("$all/$elemMatch has to be consistent");
       }
       EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseElemMatch(path, e.as_document().at(0).value, st));
@@ -702,7 +718,8 @@ Result<NodePtr> ParseAll(const std::string& path, const Value& v, ParseState st)
     }
   } else {
     for (const Value& e : a) {
-      if (IsOperatorDocument(e)) {
+      if (e.is_document() && !e.as_document().empty() &&
+          IsPathOperator(e.as_document().at(0).name)) {
         if (is_elem_match(e)) return Bad("$all/$elemMatch has to be consistent");
         return Bad("no $ expressions in $all");
       }
@@ -713,8 +730,10 @@ Result<NodePtr> ParseAll(const std::string& path, const Value& v, ParseState st)
   return NodePtr(std::make_shared<AndNode>(std::move(children)));
 }
 
+// `options_first`: $options came before $regex in the operator document (mongod reports the
+// conflict with a different code depending on which it saw second).
 Result<NodePtr> ParseRegexOperator(const std::string& path, const Value& regex,
-                                   const Value* options) {
+                                   const Value* options, bool options_first) {
   std::string pattern;
   std::string opts;
   if (regex.is_string()) {
@@ -723,7 +742,8 @@ Result<NodePtr> ParseRegexOperator(const std::string& path, const Value& regex,
     pattern = regex.as_regex().pattern;
     opts = regex.as_regex().options;
     if (options != nullptr && !opts.empty()) {
-      return Bad("options set in both $regex and $options");
+      return Status(static_cast<ErrorCode>(options_first ? 51074 : 51075),
+                    "options set in both $regex and $options");
     }
   } else {
     return Bad("$regex has to be a string");
@@ -784,12 +804,23 @@ Result<NodePtr> ParseOperator(const std::string& path, const Field& f, const Doc
   if (op == "$elemMatch") return ParseElemMatch(path, v, st);
   if (op == "$all") return ParseAll(path, v, st);
   if (op == "$not") return ParseNot(path, v, st);
-  if (op == "$regex") return ParseRegexOperator(path, v, ops.Get("$options"));
+  if (op == "$regex") {
+    bool options_first = false;
+    for (const Field& other : ops) {
+      if (other.name == "$options") {
+        options_first = true;
+        break;
+      }
+      if (other.name == "$regex") break;
+    }
+    return ParseRegexOperator(path, v, ops.Get("$options"), options_first);
+  }
   if (op == "$options") {
     if (!ops.Has("$regex")) return Bad("$options needs a $regex");
     return NodePtr(nullptr);  // consumed by $regex
   }
   if (IsUnsupportedFieldOperator(op)) return Bad(op + " is not supported");
+  if (op == "$where") return Bad("$where cannot be applied to a field");
   return Bad("unknown operator: " + op);
 }
 
@@ -806,9 +837,8 @@ Result<NodePtr> ParseOperatorDocument(const std::string& path, const Document& o
 
 Result<std::vector<NodePtr>> ParseLogicalArray(const std::string& op, const Value& v,
                                                ParseState st) {
-  if (!v.is_array() || v.as_array().empty()) {
-    return Bad("$and/$or/$nor must be a nonempty array");
-  }
+  if (!v.is_array()) return Bad(op + " must be an array");
+  if (v.as_array().empty()) return Bad("$and/$or/$nor must be a nonempty array");
   std::vector<NodePtr> children;
   for (const Value& e : v.as_array()) {
     if (!e.is_document()) return Bad("$or/$and/$nor entries need to be full objects");

@@ -227,6 +227,50 @@ TEST(ExprTest, Arithmetic) {
   });
 }
 
+// Decimal arithmetic is exact IEEE 754 decimal128 (34 digits, preferred exponents).
+TEST(ExprTest, DecimalArithmetic) {
+  RunCases({
+      {"{$add: [NumberDecimal('1.5'), NumberDecimal('1.50')]}", "{}", "NumberDecimal('3.00')"},
+      {"{$add: [NumberDecimal('0.1'), 0.2]}", "{}", "NumberDecimal('0.300000000000000')"},  // doubles: 15 digits
+      {"{$add: [NumberDecimal('9999999999999999999999999999999999'), 1]}", "{}",
+       "NumberDecimal('1.000000000000000000000000000000000E+34')"},
+      {"{$add: [NumberDecimal('1E+20'), NumberDecimal('1E-20')]}", "{}",
+       "NumberDecimal('100000000000000000000.0000000000000')"},
+      {"{$add: [NumberDecimal('-1.5'), NumberDecimal('1.5')]}", "{}", "NumberDecimal('0.0')"},
+      {"{$subtract: [NumberDecimal('0.3'), NumberDecimal('0.1')]}", "{}", "NumberDecimal('0.2')"},
+      {"{$multiply: [NumberDecimal('1.10'), NumberDecimal('2')]}", "{}", "NumberDecimal('2.20')"},
+      {"{$multiply: [NumberDecimal('-0.5'), 3]}", "{}", "NumberDecimal('-1.5')"},
+      {"{$divide: [NumberDecimal('1'), NumberDecimal('3')]}", "{}",
+       "NumberDecimal('0.3333333333333333333333333333333333')"},
+      {"{$divide: [NumberDecimal('2'), NumberDecimal('3')]}", "{}",
+       "NumberDecimal('0.6666666666666666666666666666666667')"},
+      {"{$divide: [NumberDecimal('10'), 4]}", "{}", "NumberDecimal('2.5')"},
+      {"{$divide: [NumberDecimal('1.00'), NumberDecimal('1')]}", "{}", "NumberDecimal('1.00')"},
+      {"{$divide: [NumberDecimal('100'), NumberDecimal('10')]}", "{}", "NumberDecimal('10')"},
+      {"{$mod: [NumberDecimal('7.5'), 2]}", "{}", "NumberDecimal('1.5')"},
+      {"{$mod: [NumberDecimal('-7'), 3]}", "{}", "NumberDecimal('-1')"},
+      {"{$round: [NumberDecimal('1.2345'), 2]}", "{}", "NumberDecimal('1.23')"},
+      {"{$round: [NumberDecimal('1.235'), 2]}", "{}", "NumberDecimal('1.24')"},
+      {"{$round: [NumberDecimal('1.245'), 2]}", "{}", "NumberDecimal('1.24')"},
+      {"{$round: [NumberDecimal('1.5'), 2]}", "{}", "NumberDecimal('1.50')"},
+      {"{$round: [NumberDecimal('1234'), -2]}", "{}", "NumberDecimal('1.2E+3')"},
+      {"{$round: NumberDecimal('2.5')}", "{}", "NumberDecimal('2')"},
+      {"{$trunc: [NumberDecimal('-1.99'), 1]}", "{}", "NumberDecimal('-1.9')"},
+      {"{$ceil: NumberDecimal('1.2')}", "{}", "NumberDecimal('2')"},
+      {"{$ceil: NumberDecimal('-1.2')}", "{}", "NumberDecimal('-1')"},
+      {"{$floor: NumberDecimal('12E+1')}", "{}", "NumberDecimal('12E+1')"},
+      // mongod's $mod typing: an integral double divisor keeps integer arithmetic
+      {"{$mod: [7, 2.0]}", "{}", "1"},
+      {"{$mod: [NumberLong(7), 2.0]}", "{}", "NumberLong(1)"},
+      {"{$mod: [7, 2.5]}", "{}", "2.0"},
+      {"{$round: [2.675, 2]}", "{}", "2.67"},
+      {"{$round: [-2.5]}", "{}", "-2.0"},
+      {"{$round: [0.5]}", "{}", "0.0"},
+      {"{$round: [1.5]}", "{}", "2.0"},
+      {"{$trunc: [-0.5]}", "{}", "-0.0"},
+  });
+}
+
 TEST(ExprTest, Conditionals) {
   RunCases({
       {"{$cond: [true, 1, 2]}", "{}", "1"},
@@ -444,6 +488,7 @@ TEST(ExprTest, Errors) {
       {"{$round: [1.5, 101]}", "{}", 51083, "must be in [-20, 100]"},
       {"{$round: [1.5, 1.5]}", "{}", 51082, "integral value"},
       {"{$round: ['x', 1]}", "{}", 51080, "$round only supports numeric types"},
+      {"{$round: [NumberLong('9223372036854775807'), -1]}", "{}", 51080, "invalid conversion"},
       {"{$size: 1}", "{}", 17124, "The argument to $size must be an array. Type of argument was: int"},
       {"{$size: '$missing'}", "{}", 17124, "Type of argument was: missing"},
       {"{$in: [1, 2]}", "{}", 40081, "$in requires an array as a second argument, found: int"},
