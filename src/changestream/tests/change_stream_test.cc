@@ -1,0 +1,135 @@
+#include "changestream/change_stream.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "bson/json.h"
+#include "changestream/resume_token.h"
+#include "query/exec/database.h"
+
+namespace eddy::changestream {
+namespace {
+
+using namespace std::chrono_literals;
+
+bson::Document J(std::string_view s) { return *bson::ParseJson(s); }
+
+class ChangeStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("eddy_cs_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    storage::EngineOptions o;
+    o.path = dir_.string();
+    o.sync = storage::SyncMode::kOff;
+    db_ = std::move(query::Database::Open(o)).value();
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<ChangeStream> Watch(WatchOptions o) {
+    auto cs = ChangeStream::Open(&db_->engine(), std::move(o));
+    EXPECT_TRUE(cs.ok()) << cs.status().ToString();
+    return std::move(cs).value();
+  }
+  // "op key" lines of every event available now.
+  std::string Drain(ChangeStream& cs) {
+    std::string out;
+    for (;;) {
+      auto e = cs.TryNext();
+      EXPECT_TRUE(e.ok());
+      if (!e.ok() || !e->has_value()) return out;
+      const bson::Document& ev = **e;
+      out += ev.Get("operationType")->as_string();
+      if (const bson::Value* dk = ev.Get("documentKey")) out += " " + bson::ToJson(*dk, bson::JsonMode::kShell);
+      if (const bson::Value* ud = ev.Get("updateDescription")) {
+        out += " " + bson::ToJson(ud->as_document().Get("updatedFields")->as_document(), bson::JsonMode::kShell);
+      }
+      if (const bson::Value* fd = ev.Get("fullDocument")) out += " full=" + bson::ToJson(*fd, bson::JsonMode::kShell);
+      out += "\n";
+    }
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<query::Database> db_;
+};
+
+TEST_F(ChangeStreamTest, EventsInCommitOrderWithShapes) {
+  auto cs = Watch(WatchOptions{"shop", "orders"});
+  ASSERT_TRUE(db_->Insert("shop", "orders", {J("{_id: 1, status: 'new'}")}).errors.empty());
+  ASSERT_TRUE(db_->Insert("shop", "other", {J("{_id: 1}")}).errors.empty());
+  ASSERT_TRUE(db_->Update("shop", "orders", {J("{_id: 1}"), J("{$set: {status: 'paid'}}")}).ok());
+  ASSERT_TRUE(db_->Update("shop", "orders", {J("{_id: 1}"), J("{status: 'x'}")}).ok());
+  ASSERT_TRUE(db_->Delete("shop", "orders", J("{_id: 1}"), 1).ok());
+  EXPECT_EQ(Drain(*cs),
+            "insert {_id: 1} full={_id: 1, status: \"new\"}\n"
+            "update {_id: 1} {status: \"paid\"}\n"
+            "replace {_id: 1} full={_id: 1, status: \"x\"}\n"
+            "delete {_id: 1}\n");
+  ASSERT_TRUE(db_->DropCollection("shop", "orders").ok());
+  EXPECT_EQ(Drain(*cs), "drop\ninvalidate\n");
+}
+
+TEST_F(ChangeStreamTest, FilterUpdateLookupAndResume) {
+  WatchOptions o{"shop", "inventory"};
+  o.filter = J("{operationType: 'update', 'updateDescription.updatedFields.available': {$exists: true}}");
+  o.full_document = FullDocument::kUpdateLookup;
+  auto cs = Watch(o);
+  ASSERT_TRUE(db_->Insert("shop", "inventory", {J("{_id: 's1', available: 5, name: 'k'}")}).errors.empty());
+  ASSERT_TRUE(db_->Update("shop", "inventory", {J("{_id: 's1'}"), J("{$set: {name: 'kb'}}")}).ok());
+  ASSERT_TRUE(db_->Update("shop", "inventory", {J("{_id: 's1'}"), J("{$inc: {available: -2}}")}).ok());
+  EXPECT_EQ(Drain(*cs), "update {_id: \"s1\"} {available: 3} full={_id: \"s1\", available: 3, name: \"kb\"}\n");
+  bson::Document token = cs->resume_token();
+  ASSERT_TRUE(db_->Update("shop", "inventory", {J("{_id: 's1'}"), J("{$inc: {available: 1}}")}).ok());
+  // A new stream resuming after the token sees exactly the later event.
+  o.resume_after = token;
+  auto resumed = Watch(o);
+  EXPECT_EQ(Drain(*resumed), "update {_id: \"s1\"} {available: 4} full={_id: \"s1\", available: 4, name: \"kb\"}\n");
+}
+
+TEST_F(ChangeStreamTest, StartAtOperationTimeAndBlockingNext) {
+  ASSERT_TRUE(db_->Insert("shop", "c", {J("{_id: 1}")}).errors.empty());
+  bson::Timestamp t = db_->engine().committed();
+  ASSERT_TRUE(db_->Insert("shop", "c", {J("{_id: 2}")}).errors.empty());
+  WatchOptions o{"shop", "c"};
+  o.start_at_operation_time = t;  // inclusive
+  auto cs = Watch(o);
+  EXPECT_EQ(Drain(*cs), "insert {_id: 1} full={_id: 1}\ninsert {_id: 2} full={_id: 2}\n");
+  std::thread writer([&] {
+    std::this_thread::sleep_for(30ms);
+    ASSERT_TRUE(db_->Insert("shop", "c", {J("{_id: 3}")}).errors.empty());
+  });
+  auto e = cs->Next(std::chrono::steady_clock::now() + 10s);
+  writer.join();
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(e->has_value());
+  EXPECT_EQ(bson::ToJson(*(*e)->Get("documentKey"), bson::JsonMode::kShell), "{_id: 3}");
+  auto none = cs->Next(std::chrono::steady_clock::now() + 20ms);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(ChangeStreamTest, BadTokensAndFiltersAreClearErrors) {
+  WatchOptions o{"shop", "c"};
+  o.resume_after = J("{_data: 'zz'}");
+  auto bad = ChangeStream::Open(&db_->engine(), o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kBadValue);
+  o.resume_after.reset();
+  o.filter = J("{operationType: {$nope: 1}}");
+  EXPECT_EQ(ChangeStream::Open(&db_->engine(), o).status().code(), ErrorCode::kBadValue);
+  EXPECT_FALSE(ResumeToken::Parse(bson::Value("x")).ok());
+  ResumeToken t{bson::Timestamp{5, 6}, "k"};
+  auto back = ResumeToken::Parse(bson::Value(t.ToDocument()));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->cluster_time, (bson::Timestamp{5, 6}));
+  EXPECT_EQ(back->document_key, "k");
+}
+
+}  // namespace
+}  // namespace eddy::changestream
