@@ -264,6 +264,27 @@ Status MetaSortError(const bson::Document& meta_doc, std::string_view field_name
 }  // namespace
 
 int CompareSortValues(const bson::Value& a, const bson::Value& b) {
+  // Fast paths for the common same-type keys; everything else goes through bson::Compare.
+  const bson::Value::Storage& sa = a.storage();
+  const bson::Value::Storage& sb = b.storage();
+  if (sa.index() == sb.index()) {
+    if (const int32_t* x = std::get_if<int32_t>(&sa)) {
+      int32_t y = std::get<int32_t>(sb);
+      return *x < y ? -1 : (*x > y ? 1 : 0);
+    }
+    if (const int64_t* x = std::get_if<int64_t>(&sa)) {
+      int64_t y = std::get<int64_t>(sb);
+      return *x < y ? -1 : (*x > y ? 1 : 0);
+    }
+    if (const std::string* x = std::get_if<std::string>(&sa)) {
+      int c = x->compare(std::get<std::string>(sb));
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    if (const bson::DateTime* x = std::get_if<bson::DateTime>(&sa)) {
+      int64_t y = std::get<bson::DateTime>(sb).millis;
+      return x->millis < y ? -1 : (x->millis > y ? 1 : 0);
+    }
+  }
   // bson::Compare ranks null and undefined alike; mongod's canonical order puts undefined
   // (rank 0) below null (rank 5), which is what makes an empty array sort before null.
   bool a_undef = a.is_undefined();
@@ -325,7 +346,18 @@ Result<SortSpec> SortSpec::Compile(const bson::Document& sort) {
 Result<std::vector<bson::Value>> SortSpec::ExtractSortKey(const bson::Document& doc,
                                                           const SortMetaProvider* meta) const {
   std::vector<bson::Value> out(keys_.size());
-  if (!path_keys_.empty()) {
+  // Fast path: no path reaches an array, so the key is just the values at the paths.
+  bool needs_generator = false;
+  for (size_t i : path_keys_) {
+    std::string_view rest = keys_[i].path;
+    const bson::Value* v = ExtractAlongPath(doc, &rest);
+    if (v != nullptr && v->is_array()) {
+      needs_generator = true;
+      break;
+    }
+    out[i] = v != nullptr ? *v : kNullValue;
+  }
+  if (needs_generator) {
     std::vector<const SortKey*> path_keys;
     path_keys.reserve(path_keys_.size());
     for (size_t i : path_keys_) path_keys.push_back(&keys_[i]);
@@ -374,19 +406,27 @@ Status SortSpec::Sort(std::vector<bson::Document>* docs, std::optional<size_t> l
     return Status::OK();
   }
   const size_t n = docs->size();
-  std::vector<std::vector<bson::Value>> sort_keys;
-  sort_keys.reserve(n);
+  const size_t k = keys_.size();
+  // One flat array of keys (document i's key is [i*k, i*k+k)), so comparisons touch
+  // contiguous memory rather than one heap block per document.
+  std::vector<bson::Value> flat;
+  flat.reserve(n * k);
   for (size_t i = 0; i < n; ++i) {
     const SortMetaProvider* provider = meta ? meta(i) : nullptr;
     EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> key, ExtractSortKey((*docs)[i], provider));
-    sort_keys.push_back(std::move(key));
+    for (bson::Value& v : key) flat.push_back(std::move(v));
   }
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   // Ties break on the input position: the order is total, so a partial sort is stable too.
   auto less = [&](size_t x, size_t y) {
-    int c = CompareKeys(sort_keys[x], sort_keys[y]);
-    return c != 0 ? c < 0 : x < y;
+    const bson::Value* a = &flat[x * k];
+    const bson::Value* b = &flat[y * k];
+    for (size_t i = 0; i < k; ++i) {
+      int c = CompareSortValues(a[i], b[i]);
+      if (c != 0) return (c < 0) == (keys_[i].direction > 0);
+    }
+    return x < y;
   };
   size_t keep = limit ? std::min(*limit, n) : n;
   if (keep < n) {
