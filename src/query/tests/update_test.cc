@@ -413,6 +413,49 @@ const Case kReplacement[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Replacement, UpdateTable, ::testing::ValuesIn(kReplacement));
 
+
+// ---- Change-stream descriptions of multi-operator updates, decimals, misc ----
+const Case kMisc[] = {
+    // updatedFields lists in-place updates, then new fields, then nested changes (mongod's
+    // delta order); removedFields lists deletes.
+    {"{_id: 1, a: {b: 1}, c: 1, e: 1}", "{$set: {c: 2, d: 1, 'a.b': 2}, $unset: {e: 1}}",
+     "{_id: 1, a: {b: 2}, c: 2, d: 1}", 0,
+     "{updatedFields: {c: 2, d: 1, 'a.b': 2}, removedFields: ['e'], truncatedArrays: []}"},
+    {"{_id: 1, a: {b: {c: 1, d: 1}}}", "{$rename: {'a.b.c': 'a.b.x'}}",
+     "{_id: 1, a: {b: {d: 1, x: 1}}}", 0,
+     "{updatedFields: {'a.b.x': 1}, removedFields: ['a.b.c'], truncatedArrays: []}"},
+    {"{_id: 1, a: [{b: [1]}, {b: [2]}]}", "{$push: {'a.1.b': 3}}",
+     "{_id: 1, a: [{b: [1]}, {b: [2, 3]}]}", 0,
+     "{updatedFields: {'a.1.b.1': 3}, removedFields: [], truncatedArrays: []}"},
+    {"{_id: 1, a: [{b: 1}, {b: 2}]}", "{$set: {'a.$[].b': 0}}", "{_id: 1, a: [{b: 0}, {b: 0}]}",
+     0, "{updatedFields: {a: [{b: 0}, {b: 0}]}, removedFields: [], truncatedArrays: []}"},
+    {"{_id: 1, x: {a: [1, 2]}}", "{$set: {'x.a.$[]': 7}}", "{_id: 1, x: {a: [7, 7]}}", 0,
+     "{updatedFields: {'x.a': [7, 7]}, removedFields: [], truncatedArrays: []}"},
+    {"{_id: 1, a: NumberDecimal('2.5')}", "{$mul: {a: NumberDecimal('4')}}",
+     "{_id: 1, a: NumberDecimal('10.0')}"},
+    {"{_id: 1, a: NumberDecimal('1')}", "{$inc: {a: NumberDecimal('0')}}",
+     "{_id: 1, a: NumberDecimal('1')}", 0, "", false},
+    {"{_id: 1, a: 0.1}", "{$inc: {a: NumberDecimal('0.2')}}", "{_id: 1, a: NumberDecimal('0.300000000000000')}"},
+    {"{_id: 1, a: NumberDecimal('9999999999999999999999999999999999')}",
+     "{$inc: {a: NumberDecimal('1')}}",
+     "{_id: 1, a: NumberDecimal('1.000000000000000000000000000000000E+34')}"},
+    {"{_id: 1, a: NumberLong(5)}", "{$inc: {a: 1.5}}", "{_id: 1, a: 6.5}"},
+    {"{_id: 1, a: 5}", "{$inc: {a: NumberLong(-5)}}", "{_id: 1, a: NumberLong(0)}"},
+    {"{_id: 1, a: [1, 2]}", "{$set: {'a.$': 5}, $push: {b: 1}}", "{_id: 1, a: [1, 5], b: [1]}", 0,
+     "{updatedFields: {b: [1], 'a.1': 5}, removedFields: [], truncatedArrays: []}", true, "", 1},
+    {"{_id: 1, a: {c: 1}}", "{$set: {'a.b': 1, 'a.a': 2}, $inc: {'a.c': 1}}",
+     "{_id: 1, a: {c: 2, a: 2, b: 1}}"},
+    {"{_id: 1, a: {'2': 'x', '10': 'y'}}", "{$unset: {'a.10': 1}, $set: {'a.2': 'z'}}",
+     "{_id: 1, a: {'2': 'z'}}"},
+    {"{_id: 1, a: [1, 2, 3]}", "{$set: {'a.10': 1, 'a.2': 0}}",
+     "{_id: 1, a: [1, 2, 0, null, null, null, null, null, null, null, 1]}"},
+    {"{_id: 1, a: 1}", "{$rename: {a: 'b'}, $set: {c: 1}}", "{_id: 1, b: 1, c: 1}"},
+    {"{_id: 1, a: [5, 6]}", "{$pull: {a: {$not: {$gt: 5}}}}", "{_id: 1, a: [6]}"},
+    {"{_id: 1, a: [1, [1, 2]]}", "{$pull: {a: {$elemMatch: {$eq: 2}}}}", "{_id: 1, a: [1]}"},
+    {"{_id: 1, a: [{x: 1}, {x: 2}]}", "{$pull: {a: {$or: [{x: 1}, {x: 2}]}}}", "{_id: 1, a: []}"},
+};
+INSTANTIATE_TEST_SUITE_P(Misc, UpdateTable, ::testing::ValuesIn(kMisc));
+
 // ---- Upserts ----
 struct UpsertCase {
   std::string query;
