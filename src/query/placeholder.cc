@@ -1,1 +1,0 @@
-int eddy_query_placeholder;

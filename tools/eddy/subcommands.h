@@ -1,0 +1,9 @@
+// One function per subcommand; main.cc only parses argv and dispatches.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace eddy::tools {
+void RegisterDemo(CLI::App& app);
+void RegisterCrash(CLI::App& app);
+void RegisterBench(CLI::App& app);
+}  // namespace eddy::tools
