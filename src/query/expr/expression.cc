@@ -60,8 +60,7 @@ int CompareValues(const MaybeValue& a, const MaybeValue& b) {
   bool b_low = !b || b->is_undefined();
   if (a_low || b_low) {
     if (a_low && b_low) return 0;
-    // MinKey still sorts below missing/undefined? No: mongod's canonical order puts MinKey
-    // first, then missing/undefined, then null.
+    // mongod's canonical order: MinKey, then missing/undefined, then null and the rest.
     if (a_low) return (b->type() == bson::Type::kMinKey) ? 1 : -1;
     return (a->type() == bson::Type::kMinKey) ? -1 : 1;
   }

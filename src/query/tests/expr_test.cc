@@ -568,5 +568,42 @@ TEST(ExprTest, CompareValuesOrdersMissingFirst) {
   EXPECT_LT(CompareValues(bson::Value(1), bson::Value("a")), 0);
 }
 
+// Every operator with odd operands: parse or evaluation may fail, never crash.
+TEST(ExprTest, NoCrashOnOddInput) {
+  const char* ops[] = {"$eq",       "$cmp",     "$and",     "$not",        "$add",
+                       "$subtract", "$multiply", "$divide", "$mod",        "$abs",
+                       "$ceil",     "$floor",   "$round",   "$trunc",      "$sqrt",
+                       "$pow",      "$exp",     "$ln",      "$log10",      "$cond",
+                       "$ifNull",   "$switch",  "$in",      "$size",       "$arrayElemAt",
+                       "$concatArrays", "$isArray", "$concat", "$toUpper", "$strLenCP",
+                       "$substrCP", "$type",    "$toString", "$toInt",     "$toLong",
+                       "$toDouble", "$toDecimal", "$toBool", "$toDate",    "$toObjectId",
+                       "$convert",  "$let",     "$literal"};
+  const char* args[] = {"1", "[]", "[1]", "[1, 2]", "[1, 2, 3]", "['a', 'b']", "null", "'$a'",
+                        "['$a', '$b']", "[NaN, 0]", "[NumberDecimal('1E+6144'), 10]",
+                        "[NumberDecimal('NaN'), NumberDecimal('Infinity')]",
+                        "[NumberLong('-9223372036854775808'), -1]", "[2147483647, 2147483647]",
+                        "{}", "{if: 1}", "{input: '$a', to: 'int'}", "{vars: {x: 1}, in: '$$x'}",
+                        "[new Date(0), 1]", "[[1], 0]", "['abc', -1, 2]", "[1e308, 1e308]",
+                        "[0, -1]", "[-8, 0.5]", "[1.5, 200]", "['$a.b', '$$ROOT']"};
+  std::vector<std::string> docs = {"{}", "{a: 1, b: 2}", "{a: 'x', b: [1]}",
+                                   "{a: [{b: 1}, {b: 2}], b: null}", "{a: NaN, b: -0.0}"};
+  int evaluated = 0;
+  for (const char* op : ops) {
+    for (const char* arg : args) {
+      std::string expr = std::string("{") + op + ": " + arg + "}";
+      for (const auto& d : docs) {
+        Result<MaybeValue> r = Eval(expr, d);
+        if (r.ok()) {
+          ++evaluated;
+        } else {
+          EXPECT_FALSE(r.status().message().empty()) << expr;
+        }
+      }
+    }
+  }
+  EXPECT_GT(evaluated, 1000);
+}
+
 }  // namespace
 }  // namespace eddy::query

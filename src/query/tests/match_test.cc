@@ -77,6 +77,11 @@ TEST(MatchTest, EqualityAndPaths) {
       {"{'a.0': 1}", "{a: [[1, 2]]}", false},
       {"{'a.0': [1, 2]}", "{a: [[1, 2]]}", true},
       {"{'a.01': 1}", "{a: [1]}", false},
+      {"{'a.1.0': 2}", "{a: [[1], [2, 3]]}", true},
+      {"{'a.1.b': null}", "{a: [{b: 1}, {b: 2}]}", true},  // mongod: element 0 lacks field "1"
+      {"{'a.b.0': 1}", "{a: [{b: [1]}, {b: [2]}]}", true},
+      {"{'a.b.1': 1}", "{a: [{b: [1]}, {b: [2]}]}", false},
+      {"{'a.b': [1]}", "{a: [{b: [1]}, {b: [2]}]}", true},
       {"{'a.2': 1}", "{a: [1]}", false},
       // documents compare field by field, in order
       {"{a: {b: 1, c: 2}}", "{a: {b: 1, c: 2}}", true},
@@ -630,6 +635,43 @@ TEST(MatchTest, ExtractIndexablePredicates) {
   EXPECT_TRUE(preds[7].lower_inclusive);
   EXPECT_EQ(*preds[7].upper, bson::Value(8));
   EXPECT_FALSE(preds[7].upper_inclusive);
+}
+
+// Every operator with every kind of argument, against documents of every shape: compiling
+// may fail but must never crash, and a compiled matcher must answer for any document.
+TEST(MatchTest, NoCrashOnOddInput) {
+  const char* ops[] = {"$eq",   "$ne",   "$gt",        "$gte",  "$lt",     "$lte",
+                       "$in",   "$nin",  "$exists",    "$type", "$regex",  "$options",
+                       "$size", "$all",  "$elemMatch", "$mod",  "$not",    "$foo"};
+  const char* args[] = {"1",      "-1",    "2.5",        "NaN",      "'x'",     "null",
+                        "[]",     "[1]",   "[1, 2, 3]",  "[[1]]",    "{}",      "{$gt: 1}",
+                        "{b: 1}", "/x/i",  "true",       "MinKey",   "MaxKey",  "[null]",
+                        "[/x/]",  "[{$elemMatch: {b: 1}}]", "['int', 'string']", "[0, 0]",
+                        "NumberLong('-9223372036854775808')", "NumberDecimal('NaN')"};
+  std::vector<bson::Document> docs = {
+      Json("{}"), Json("{a: 1}"), Json("{a: null}"), Json("{a: []}"), Json("{a: [1, 'x', null]}"),
+      Json("{a: [[1], [2, [3]]]}"), Json("{a: {b: 1}}"), Json("{a: [{b: 1}, {b: [1, 2]}, 3]}"),
+      Json("{a: NaN}"), Json("{a: 'xyz'}"), Json("{a: /x/}"), Json("{a: MinKey}"),
+      Json("{a: NumberDecimal('1.5')}")};
+  int compiled = 0;
+  for (const char* op : ops) {
+    for (const char* arg : args) {
+      for (const char* path : {"a", "a.b", "a.0", "a.0.b"}) {
+        std::string filter = std::string("{'") + path + "': {" + op + ": " + arg + "}}";
+        auto m = Matcher::Compile(Json(filter.c_str()));
+        if (!m.ok()) {
+          EXPECT_FALSE(m.status().message().empty()) << filter;
+          continue;
+        }
+        ++compiled;
+        for (const auto& d : docs) {
+          MatchDetails details;
+          (void)m->Matches(d, &details);
+        }
+      }
+    }
+  }
+  EXPECT_GT(compiled, 300);
 }
 
 }  // namespace
