@@ -238,7 +238,7 @@ Result<MaybeValue> RoundLike(const std::string& name, const std::vector<MaybeVal
     const MaybeValue& p = args[1];
     if (IsNullish(p)) return MaybeValue(Value());
     if (!p->is_number()) {
-      return Error(51081, name + " requires \"place\" argument to be a number, found " +
+      return Error(51082, name + " requires \"place\" argument to be a number, found " +
                               TypeName(p));
     }
     long double pd = ToLongDouble(*p);
@@ -254,7 +254,7 @@ Result<MaybeValue> RoundLike(const std::string& name, const std::vector<MaybeVal
   }
   if (IsNullish(x)) return MaybeValue(Value());
   if (!x->is_number()) {
-    return Error(51080, name + " only supports numeric types, not " + TypeName(x));
+    return Error(51081, name + " only supports numeric types, not " + TypeName(x));
   }
   NumKind k = KindOf(*x);
   if (k == NumKind::kInt || k == NumKind::kLong) {
@@ -287,17 +287,27 @@ Result<MaybeValue> RoundLike(const std::string& name, const std::vector<MaybeVal
   if (k == NumKind::kDecimal) {
     const bson::Decimal128& d = x->as_decimal();
     if (DecIsNaN(d) || DecIsInf(d)) return MaybeValue(*x);
-    bson::Decimal128 r = DecQuantize(d, static_cast<int>(-place), mode);
-    if (DecIsNaN(r)) return MaybeValue(*x);  // needs more than 34 digits: nothing to round
-    return MaybeValue(Value(r));
+    return MaybeValue(Value(DecQuantize(d, static_cast<int>(-place), mode, /*clamp=*/true)));
   }
   double v = x->as_double_exact();
   if (!std::isfinite(v)) return MaybeValue(*x);
-  bson::Decimal128 r = DecQuantize(DecFromDouble34(v), static_cast<int>(-place), mode);
-  if (DecIsNaN(r)) return MaybeValue(*x);
+  bson::Decimal128 r =
+      DecQuantize(DecFromDouble34(v), static_cast<int>(-place), mode, /*clamp=*/true);
   double out = r.ToDouble();
   if (out == 0 && std::signbit(v)) out = -0.0;
   return MaybeValue(Value(out));
+}
+
+// $round/$trunc report their arity with their own code (28667).
+Result<std::vector<ExpressionPtr>> ParseRoundOperands(const std::string& name, const Value& args,
+                                                      const ParseContext& ctx) {
+  size_t n = args.is_array() ? args.as_array().size() : 1;
+  if (n < 1 || n > 2) {
+    return Error(28667, "Expression " + name +
+                            " takes at least 1 arguments, and at most 2, but " +
+                            std::to_string(n) + " were passed in.");
+  }
+  return ParseOperands(name, args, ctx, 1, 2);
 }
 
 Result<MaybeValue> Pow(const std::vector<MaybeValue>& args) {
@@ -382,14 +392,14 @@ void RegisterArithmetic() {
   rounding("$floor", [](long double x) { return std::floor(x); }, DecRound::kFloor);
   RegisterExpression("$round", [](const Value& args, const ParseContext& ctx)
                                    -> Result<ExpressionPtr> {
-    EDDY_ASSIGN_OR_RETURN(auto ops, ParseOperands("$round", args, ctx, 1, 2));
+    EDDY_ASSIGN_OR_RETURN(auto ops, ParseRoundOperands("$round", args, ctx));
     return MakeOperator(std::move(ops), [](const std::vector<MaybeValue>& a) {
       return RoundLike("$round", a, DecRound::kHalfEven);
     });
   });
   RegisterExpression("$trunc", [](const Value& args, const ParseContext& ctx)
                                    -> Result<ExpressionPtr> {
-    EDDY_ASSIGN_OR_RETURN(auto ops, ParseOperands("$trunc", args, ctx, 1, 2));
+    EDDY_ASSIGN_OR_RETURN(auto ops, ParseRoundOperands("$trunc", args, ctx));
     return MakeOperator(std::move(ops), [](const std::vector<MaybeValue>& a) {
       return RoundLike("$trunc", a, DecRound::kTowardZero);
     });

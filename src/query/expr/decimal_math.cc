@@ -338,9 +338,13 @@ Decimal128 DecMod(const Decimal128& a, const Decimal128& b) {
   return Pack(r);
 }
 
-Decimal128 DecQuantize(const Decimal128& a, int exponent, DecRound mode) {
+Decimal128 DecQuantize(const Decimal128& a, int exponent, DecRound mode, bool clamp) {
   Dec x = Unpack(a);
-  if (x.kind != Dec::kFinite) return x.kind == Dec::kNaN ? NaN() : NaN();
+  if (x.kind != Dec::kFinite) return NaN();
+  if (clamp && x.exp > exponent && !IsZeroDigits(x.digits)) {
+    int room = kPrecision - static_cast<int>(x.digits.size());
+    exponent = std::max(exponent, x.exp - room);
+  }
   Dec r;
   r.neg = x.neg;
   r.exp = exponent;

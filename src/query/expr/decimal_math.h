@@ -18,8 +18,11 @@ bson::Decimal128 DecDiv(const bson::Decimal128& a, const bson::Decimal128& b);
 // Remainder with the sign of `a` (fmod); exponent is the smaller of the two.
 bson::Decimal128 DecMod(const bson::Decimal128& a, const bson::Decimal128& b);
 // IEEE quantize: the value with exponent `exponent`, rounded by `mode`; NaN if the result
-// needs more than 34 digits.
-bson::Decimal128 DecQuantize(const bson::Decimal128& a, int exponent, DecRound mode);
+// needs more than 34 digits, unless `clamp` is set, in which case the exponent stops where
+// the coefficient reaches 34 digits (what mongod's $round/$trunc return for 1.298 at 100
+// places: 1.298000000000000000000000000000000).
+bson::Decimal128 DecQuantize(const bson::Decimal128& a, int exponent, DecRound mode,
+                             bool clamp = false);
 // Rounds to an integral value (exponent 0 unless already >= 0).
 bson::Decimal128 DecToIntegral(const bson::Decimal128& a, DecRound mode);
 bool DecIsZero(const bson::Decimal128& a);
