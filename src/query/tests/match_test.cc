@@ -2,6 +2,8 @@
 // then error rows (filter, code, message substring), MatchDetails and the planner extraction.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -635,6 +637,111 @@ TEST(MatchTest, ExtractIndexablePredicates) {
   EXPECT_TRUE(preds[7].lower_inclusive);
   EXPECT_EQ(*preds[7].upper, bson::Value(8));
   EXPECT_FALSE(preds[7].upper_inclusive);
+}
+
+// mongod's jstests/core/null_query_semantics.js, as a table: each query and the _ids of the
+// documents it must return.
+TEST(MatchTest, NullQuerySemanticsCollection) {
+  std::vector<bson::Document> docs = {
+      Json("{_id: 'a_empty_subobject', a: {}}"),
+      Json("{_id: 'a_null', a: null}"),
+      Json("{_id: 'a_number', a: 4}"),
+      Json("{_id: 'a_subobject_b_not_null', a: {b: 'hi'}}"),
+      Json("{_id: 'a_subobject_b_null', a: {b: null}}"),
+      Json("{_id: 'a_subobject_b_undefined', a: {b: {$undefined: true}}}"),
+      Json("{_id: 'a_undefined', a: {$undefined: true}}"),
+      Json("{_id: 'no_a'}"),
+      Json("{_id: 'a_double_array', a: [[]]}"),
+      Json("{_id: 'a_empty_array', a: []}"),
+      Json("{_id: 'a_object_array_all_b_nulls', a: [{b: null}, {b: {$undefined: true}}, "
+           "{b: null}, {}]}"),
+      Json("{_id: 'a_object_array_no_b_nulls', a: [{b: 1}, {b: 3}, {b: 'string'}]}"),
+      Json("{_id: 'a_object_array_some_b_nulls', a: [{b: null}, {b: 3}, {b: null}]}"),
+      Json("{_id: 'a_object_array_some_b_undefined', a: [{b: {$undefined: true}}, {b: 3}]}"),
+      Json("{_id: 'a_object_array_some_b_missing', a: [{b: 3}, {}]}"),
+      Json("{_id: 'a_value_array_all_nulls', a: [null, null]}"),
+      Json("{_id: 'a_value_array_no_nulls', a: [1, 'string', 4]}"),
+      Json("{_id: 'a_value_array_with_null', a: [1, 'string', null, 4]}"),
+      Json("{_id: 'a_value_array_with_undefined', a: [1, 'string', {$undefined: true}, 4]}"),
+  };
+  struct QueryCase {
+    const char* filter;
+    std::vector<std::string> ids;
+  };
+  const std::vector<std::string> kNotNull = {
+      "a_empty_subobject", "a_number", "a_subobject_b_not_null", "a_subobject_b_null",
+      "a_subobject_b_undefined", "a_double_array", "a_empty_array",
+      "a_object_array_all_b_nulls", "a_object_array_no_b_nulls", "a_object_array_some_b_nulls",
+      "a_object_array_some_b_undefined", "a_object_array_some_b_missing",
+      "a_value_array_no_nulls"};
+  const std::vector<std::string> kDottedNull = {
+      "a_empty_subobject", "a_null", "a_number", "a_subobject_b_null", "a_subobject_b_undefined",
+      "a_undefined", "no_a", "a_object_array_all_b_nulls", "a_object_array_some_b_nulls",
+      "a_object_array_some_b_undefined", "a_object_array_some_b_missing"};
+  const std::vector<std::string> kDottedNotNull = {
+      "a_subobject_b_not_null", "a_double_array", "a_empty_array", "a_object_array_no_b_nulls",
+      "a_value_array_all_nulls", "a_value_array_no_nulls", "a_value_array_with_null",
+      "a_value_array_with_undefined"};
+  std::vector<QueryCase> cases = {
+      {"{a: {$eq: null}}",
+       {"a_null", "a_undefined", "no_a", "a_value_array_all_nulls", "a_value_array_with_null",
+        "a_value_array_with_undefined"}},
+      {"{a: {$ne: null}}", kNotNull},
+      {"{a: {$not: {$gte: null}}}", kNotNull},
+      {"{a: {$in: [null, 75]}}",
+       {"a_null", "a_undefined", "no_a", "a_value_array_all_nulls", "a_value_array_with_null",
+        "a_value_array_with_undefined"}},
+      {"{$or: [{a: null}, {a: 75}]}",
+       {"a_null", "a_undefined", "no_a", "a_value_array_all_nulls", "a_value_array_with_null",
+        "a_value_array_with_undefined"}},
+      {"{a: {$nin: [null, 75]}}", kNotNull},
+      {"{a: {$nin: [null, /^str.*/]}}",
+       {"a_empty_subobject", "a_number", "a_subobject_b_not_null", "a_subobject_b_null",
+        "a_subobject_b_undefined", "a_double_array", "a_empty_array",
+        "a_object_array_all_b_nulls", "a_object_array_no_b_nulls",
+        "a_object_array_some_b_nulls", "a_object_array_some_b_undefined",
+        "a_object_array_some_b_missing"}},
+      {"{a: {$exists: false}}", {"no_a"}},
+      {"{a: {$elemMatch: {$eq: null}}}",
+       {"a_value_array_all_nulls", "a_value_array_with_null", "a_value_array_with_undefined"}},
+      {"{a: {$elemMatch: {$ne: null}}}",
+       {"a_double_array", "a_object_array_all_b_nulls", "a_object_array_no_b_nulls",
+        "a_object_array_some_b_nulls", "a_object_array_some_b_undefined",
+        "a_object_array_some_b_missing", "a_value_array_no_nulls",
+        "a_value_array_with_undefined", "a_value_array_with_null"}},
+      {"{'a.b': {$eq: null}}", kDottedNull},
+      {"{'a.b': {$in: [null, 75]}}", kDottedNull},
+      {"{$or: [{'a.b': null}, {'a.b': 75}]}", kDottedNull},
+      {"{'a.b': {$ne: null}}", kDottedNotNull},
+      {"{'a.b': {$nin: [null, 75]}}", kDottedNotNull},
+      {"{'a.b': {$nin: [null, /^str.*/]}}",
+       {"a_subobject_b_not_null", "a_double_array", "a_empty_array", "a_value_array_all_nulls",
+        "a_value_array_no_nulls", "a_value_array_with_null", "a_value_array_with_undefined"}},
+      {"{'a.b': {$exists: false}}",
+       {"no_a", "a_empty_subobject", "a_null", "a_number", "a_undefined", "a_double_array",
+        "a_empty_array", "a_value_array_all_nulls", "a_value_array_no_nulls",
+        "a_value_array_with_null", "a_value_array_with_undefined"}},
+      {"{'a.b': {$elemMatch: {$eq: null}}}", {}},
+      {"{'a.b': {$elemMatch: {$ne: null}}}", {}},
+      {"{a: {$elemMatch: {b: {$eq: null}}}}",
+       {"a_double_array", "a_object_array_all_b_nulls", "a_object_array_some_b_nulls",
+        "a_object_array_some_b_undefined", "a_object_array_some_b_missing"}},
+      {"{a: {$elemMatch: {b: {$ne: null}}}}",
+       {"a_object_array_no_b_nulls", "a_object_array_some_b_nulls",
+        "a_object_array_some_b_undefined", "a_object_array_some_b_missing"}},
+  };
+  for (const QueryCase& c : cases) {
+    auto m = Matcher::Compile(Json(c.filter));
+    ASSERT_TRUE(m.ok()) << c.filter << ": " << m.status().ToString();
+    std::vector<std::string> got;
+    for (const auto& d : docs) {
+      if (m->Matches(d)) got.push_back(d.Get("_id")->as_string());
+    }
+    std::vector<std::string> want = c.ids;
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want) << c.filter;
+  }
 }
 
 // Every operator with every kind of argument, against documents of every shape: compiling
