@@ -300,12 +300,15 @@ int CompareSortValues(const bson::Value& a, const bson::Value& b) {
 Result<SortSpec> SortSpec::Compile(const bson::Document& sort) {
   SortSpec spec;
   if (const bson::Value* natural = sort.Get("$natural")) {
-    // find() rewrites a $natural sort into a hint, dropping any other sort keys.
-    if (!natural->is_number() || (natural->ToInt64() != 1 && natural->ToInt64() != -1)) {
+    // mongod (query_request_helper::hasInvalidNaturalParam) accepts only a sort that is exactly
+    // {$natural: 1} or {$natural: -1} (any numeric type), and turns it into a hint.
+    const bool plus = natural->is_number() && bson::Compare(*natural, bson::Value(1)) == 0;
+    const bool minus = natural->is_number() && bson::Compare(*natural, bson::Value(-1)) == 0;
+    if (sort.size() != 1 || (!plus && !minus)) {
       return Status(ErrorCode::kBadValue,
                     "$natural sort cannot be set to a value other than -1 or 1.");
     }
-    spec.natural_ = static_cast<int>(natural->ToInt64());
+    spec.natural_ = plus ? 1 : -1;
     return spec;
   }
   std::set<std::string, std::less<>> seen;

@@ -20,10 +20,11 @@
 // (duplicate key), 17312 / FailedToParse / 31138 ($meta forms), FieldPath errors (40352 empty
 // path, 15998 empty component, 16410 '$'-prefixed component, 16411 NUL).
 //
-// {$natural: 1|-1}: find() turns a sort containing $natural into a $natural hint and drops the
-// rest of the sort, so Compile() returns an empty key list with natural_direction() set; the
-// caller scans in that direction. Any other value is BadValue "$natural sort cannot be set to
-// a value other than -1 or 1.".
+// {$natural: 1|-1}: find() turns such a sort into a $natural hint, so Compile() returns an
+// empty key list with natural_direction() set; the caller scans in that direction. The sort must
+// be exactly that one field with a numeric value equal to 1 or -1: anything else ({$natural: 2},
+// {$natural: 1, a: 1}) is BadValue "$natural sort cannot be set to a value other than -1 or 1.",
+// as in mongod's validateFindCommandRequest.
 //
 // Thread safety: a compiled SortSpec is immutable; share it freely across threads.
 #pragma once

@@ -195,7 +195,7 @@ const SortCase kSortCases[] = {
      "2 1"},
     {"NaturalKeepsOrder",
      {"{_id: 2, a: 1}", "{_id: 1, a: 0}"},
-     "{$natural: -1, a: 1}",
+     "{$natural: -1}",
      "2 1"},
 };
 
@@ -240,6 +240,9 @@ const SortErrorCase kSortErrorCases[] = {
     {"{'a.$b': 1}", 16410, "may not start with '$'"},
     {"{$natural: 2}", 2, "$natural sort cannot be set to a value other than -1 or 1."},
     {"{$natural: 'x'}", 2, "$natural sort cannot be set"},
+    {"{$natural: 1.5}", 2, "$natural sort cannot be set"},
+    {"{$natural: 1, a: 1}", 2, "$natural sort cannot be set"},
+    {"{a: 1, $natural: -1}", 2, "$natural sort cannot be set"},
     {"{a: 1, a: -1}", 7472500, "duplicate: 'a'"},
 };
 
@@ -270,6 +273,9 @@ TEST(SortSpecTest, Natural) {
   Result<SortSpec> fwd = SortSpec::Compile(Doc("{$natural: 1.0}"));
   ASSERT_TRUE(fwd.ok());
   EXPECT_EQ(fwd->natural_direction(), 1);
+  Result<SortSpec> dec = SortSpec::Compile(Doc("{$natural: NumberDecimal('-1')}"));
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ(dec->natural_direction(), -1);
 }
 
 TEST(SortSpecTest, ParallelArraysFail) {
