@@ -25,6 +25,12 @@
 // undefined variable, 16872/15998/16410/16411 for bad field paths, and each operator's own
 // codes (e.g. $divide by zero: BadValue "can't $divide by zero").
 //
+// Numbers follow mongod: int32 -> int64 -> double widening with overflow promotion (int32
+// overflow gives int64, int64 overflow gives double), decimal absorbs everything. Decimal
+// $add/$subtract/$multiply/$divide/$mod/$round/$trunc/$ceil/$floor are exact IEEE decimal128
+// (34 digits, half-even, preferred exponents); $sqrt/$exp/$ln/$log10/$pow on decimals are
+// computed in long double (~19 significant digits).
+//
 // Extending: the pipeline (and later modules) add operators with RegisterExpression() before
 // parsing starts; registration and parsing are safe to interleave (a shared mutex guards the
 // registry) but an operator must be registered before a spec using it is parsed.

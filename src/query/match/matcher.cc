@@ -893,6 +893,10 @@ Result<NodePtr> ParseFilter(const Document& filter, ParseState st) {
 
 }  // namespace
 
+Matcher::Matcher()
+    : filter_(std::make_shared<const bson::Document>()),
+      root_(std::make_shared<AndNode>(std::vector<NodePtr>{})) {}
+
 Result<Matcher> Matcher::Compile(const bson::Document& filter) {
   Matcher m;
   ParseState st{true, &m.has_expr_};

@@ -50,6 +50,9 @@ class Node;
 
 class Matcher {
  public:
+  // A matcher for the empty filter: matches every document.
+  Matcher();
+
   // Errors, with mongod's codes and messages:
   //   BadValue (2): "unknown operator: $foo", "unknown top level operator: $foo",
   //     "$in needs an array", "$and/$or/$nor must be a nonempty array",
@@ -76,7 +79,6 @@ class Matcher {
   const bson::Document& filter() const { return *filter_; }
 
  private:
-  Matcher() = default;
   std::shared_ptr<const bson::Document> filter_;
   std::shared_ptr<const match_internal::Node> root_;
   bool has_expr_ = false;

@@ -550,6 +550,10 @@ TEST(MatchTest, MatchesAllAndFilter) {
   EXPECT_EQ(n->filter(), Json("{a: 1}"));
   Matcher copy = *n;  // cheap copy sharing the tree
   EXPECT_TRUE(copy.Matches(Json("{a: 1}")));
+  Matcher everything;
+  EXPECT_TRUE(everything.MatchesAll());
+  EXPECT_TRUE(everything.Matches(Json("{x: 1}")));
+  EXPECT_TRUE(everything.filter().empty());
 }
 
 struct DetailsCase {
