@@ -62,7 +62,11 @@ class Matcher {
   //     "Invalid numerical type code: 42", "cannot nest $ under $in", "$options needs a
   //     $regex", "$where is not supported", "$expr can only be applied to the top-level
   //     document", ...
-  //   51091/51108: bad regex or regex options; $expr's errors come from the expression parser.
+  //   FailedToParse (9): "$alwaysTrue must be an integer value of 1", "a must match at least
+  //     one type" ($type: []); TypeMismatch (14): "type must be represented as a number or a
+  //     string";
+  //   51091/51108: bad regex or regex options; 51074/51075: options set in both $regex and
+  //   $options; $expr's errors come from the expression parser (168, 17276, ...).
   static Result<Matcher> Compile(const bson::Document& filter);
 
   // Whether `doc` satisfies the filter. Fills *details when non-null and the doc matches.
