@@ -576,29 +576,28 @@ Status Engine::TrimChangeLog() {
   // Entries keep at least the newest one so the watermark stays recoverable.
   uint64_t newest = committed_.load();
   auto now = std::chrono::system_clock::now();
-  uint64_t age_cutoff_secs = static_cast<uint64_t>(std::max<int64_t>(
+  const uint64_t age_cutoff_secs = static_cast<uint64_t>(std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() -
              options_.change_log_retention.count()));
-  uint64_t cutoff = 0;
-  // Age: everything whose cluster-time seconds are before the cutoff.
-  uint64_t age_cut = (age_cutoff_secs << 32);
-  if (age_cut > 0) cutoff = std::min(age_cut - 1, newest - 1);
+  uint64_t age_cut = age_cutoff_secs << 32;
   // Size: drop the oldest entries until the log is back under 90% of the limit.
-  rocksdb::Range range("", std::string(9, '\xFF'));
-  uint64_t size = 0;
-  rocksdb::SizeApproximationOptions sao;
-  sao.include_memtables = true;
-  sao.include_files = true;
-  (void)db_->GetApproximateSizes(sao, cfs_[kCfChangeLog], &range, 1, &size);
-  if (size > options_.change_log_max_bytes) {
-    uint64_t to_remove = size - options_.change_log_max_bytes * 9 / 10;
-    uint64_t removed = 0;
-    for (; it->Valid() && removed < to_remove; it->Next()) {
-      uint64_t ts = ReadBigEndian64(std::string_view(it->key().data(), 8));
-      if (ts >= newest) break;
-      removed += it->key().size() + it->value().size();
-      cutoff = std::max(cutoff, ts);
-    }
+  // Live SST bytes plus memtable bytes: cheap, and never 0 while entries exist.
+  uint64_t sst = 0, mem = 0;
+  (void)db_->GetIntProperty(cfs_[kCfChangeLog], "rocksdb.live-sst-files-size", &sst);
+  (void)db_->GetIntProperty(cfs_[kCfChangeLog], "rocksdb.cur-size-all-mem-tables", &mem);
+  uint64_t size = sst + mem;
+  uint64_t to_remove = size > options_.change_log_max_bytes
+                           ? size - options_.change_log_max_bytes * 9 / 10
+                           : 0;
+  // The history start moves only to the newest entry actually removed, so nothing that is
+  // still stored becomes unresumable.
+  uint64_t cutoff = 0, removed = 0;
+  for (; it->Valid(); it->Next()) {
+    uint64_t ts = ReadBigEndian64(std::string_view(it->key().data(), 8));
+    if (ts >= newest) break;
+    if (ts >= age_cut && removed >= to_remove) break;
+    removed += it->key().size() + it->value().size();
+    cutoff = ts;
   }
   if (cutoff <= shared_->history_start.load()) return Status::OK();
   std::unique_lock lock(shared_->history_mu);

@@ -144,7 +144,7 @@ int Run(const Options& o) {
   std::printf("change log read (raw entries): %.0f events/s (%lld events in %.2f s)\n",
               entries / secs, static_cast<long long>(entries), secs);
   changestream::WatchOptions wo;
-  wo.start_at_operation_time = bson::Timestamp{0, 1};
+  wo.start_at_operation_time = bson::Timestamp::FromUint64(db.engine().history_start().AsUint64() + 1);
   wo.batch_entries = 10000;
   auto cs = changestream::ChangeStream::Open(&db.engine(), wo);
   t0 = Clock::now();

@@ -131,5 +131,44 @@ TEST_F(ChangeStreamTest, BadTokensAndFiltersAreClearErrors) {
   EXPECT_EQ(back->document_key, "k");
 }
 
+// Watchers running during a write storm see every write exactly once, in commit order, and
+// never an event of a write that is not committed.
+TEST_F(ChangeStreamTest, ConcurrentWritersWatcherSeesEverythingInOrder) {
+  constexpr int kWriters = 4, kPerWriter = 300;
+  auto cs = Watch(WatchOptions{"shop", "storm"});
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        bson::Document d{{"_id", int32_t{w * 100000 + i}}, {"w", int32_t{w}}, {"i", int32_t{i}}};
+        ASSERT_TRUE(db_->Insert("shop", "storm", {d}).errors.empty());
+      }
+    });
+  }
+  std::vector<int> next(kWriters, 0);
+  bson::Timestamp last;
+  int seen = 0;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (seen < kWriters * kPerWriter && std::chrono::steady_clock::now() < deadline) {
+    auto e = cs->Next(std::chrono::steady_clock::now() + 1s);
+    ASSERT_TRUE(e.ok());
+    if (!e->has_value()) continue;
+    const bson::Document& ev = **e;
+    bson::Timestamp ts = ev.Get("clusterTime")->as_timestamp();
+    EXPECT_LT(last, ts);
+    last = ts;
+    const bson::Document& full = ev.Get("fullDocument")->as_document();
+    int w = full.Get("w")->as_int32();
+    EXPECT_EQ(full.Get("i")->as_int32(), next[w]) << "writer " << w;
+    next[w] = full.Get("i")->as_int32() + 1;
+    seen++;
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(seen, kWriters * kPerWriter);
+  auto extra = cs->TryNext();
+  ASSERT_TRUE(extra.ok());
+  EXPECT_FALSE(extra->has_value());
+}
+
 }  // namespace
 }  // namespace eddy::changestream

@@ -452,7 +452,7 @@ Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std:
   }
   std::optional<Projection> projection;
   if (!options.projection.empty()) {
-    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(options.projection));
+    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(options.projection, &options.filter));
     projection = std::move(p);
   }
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();

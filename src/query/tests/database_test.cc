@@ -251,5 +251,38 @@ TEST_F(DatabaseTest, SeedArticleOrderInventoryWorkflow) {
   EXPECT_EQ(r->modified, 1);
 }
 
+TEST_F(DatabaseTest, DocumentsUpTo16MiBAndNoFurther) {
+  // The largest document BSON allows is 16 MiB; one byte more is BSONObjectTooLarge (10334).
+  bson::Document big{{"_id", int32_t{1}}, {"blob", std::string(16 * 1024 * 1024 - 31, 'x')}};
+  InsertResult r = db_->Insert("shop", "big", {big});
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].status.ToString();
+  bson::Document bigger{{"_id", int32_t{2}}, {"blob", std::string(16 * 1024 * 1024, 'x')}};
+  r = db_->Insert("shop", "big", {bigger});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].status.code(), ErrorCode::kBSONObjectTooLarge);
+  // An update that would grow a document past the limit fails and changes nothing.
+  UpdateStatement st{J("{_id: 1}"), J("{$set: {more: 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'}}")};
+  EXPECT_EQ(db_->Update("shop", "big", st).status().code(), ErrorCode::kBSONObjectTooLarge);
+  auto found = db_->Find("shop", "big", FindOptions{J("{_id: 1}"), {}, J("{more: 1}")});
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(Render(*found), "{_id: 1}\n");
+}
+
+TEST_F(DatabaseTest, InvalidNamesAndSpecsAreClearErrors) {
+  InsertResult r = db_->Insert("bad db", "c", {J("{_id: 1}")});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].status.code(), ErrorCode::kInvalidNamespace);
+  r = db_->Insert("shop", "a$b", {J("{_id: 1}")});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].status.code(), ErrorCode::kInvalidNamespace);
+  EXPECT_EQ(db_->CreateIndex("shop", "c", J("{}")).status().code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(db_->CreateIndex("shop", "c", J("{a: 0}")).status().code(), ErrorCode::kCannotCreateIndex);
+  EXPECT_EQ(FindJson("c", "{}", "{a: 2}"), "error Location15975 (15975): $sort key ordering must be 1 (for ascending) or -1 (for descending)");
+  EXPECT_NE(FindJson("c", "{}", "{}", "{a: 1, b: 0}").find("error"), std::string::npos);
+  UpdateStatement st{J("{}"), J("{$frobnicate: {a: 1}}")};
+  EXPECT_EQ(db_->Update("shop", "c", st).status().code(), ErrorCode::kFailedToParse);
+  EXPECT_EQ(db_->Delete("shop", "c", J("{$where: 'x'}"), 0).status().code(), ErrorCode::kBadValue);
+}
+
 }  // namespace
 }  // namespace eddy::query
