@@ -163,6 +163,9 @@ class Txn : public Reader {
   Txn(Engine* engine, rocksdb::WriteBatchWithIndex* batch, std::shared_ptr<Catalog> catalog);
   bson::Timestamp NextTimestamp();
   Status PutChangeLog(bson::Document entry);
+  // The entry plus already-encoded documents (empty: absent) appended as doc/pre/ud.
+  Status PutChangeLog(bson::Document entry, std::string_view doc_raw, std::string_view pre_raw,
+                      const bson::Document* update_description);
   Status WriteIndexEntries(const CollectionInfo& coll, const IndexInfo& index,
                            const bson::Document& doc, const std::string& id_key, bool remove);
   Status CheckUnique(const CollectionInfo& coll, const IndexInfo& index,

@@ -84,6 +84,19 @@ std::string DupKeyMessage(const CollectionInfo& coll, const IndexInfo& index,
          " dup key: { " + fields + " }";
 }
 
+// Appends a field holding an already-encoded document to an encoded document, so a change-log
+// entry embeds the stored bytes instead of copying and re-encoding the document tree.
+void AppendRawDocument(std::string* encoded, std::string_view name, std::string_view raw) {
+  encoded->pop_back();  // the terminating 0x00
+  encoded->push_back(static_cast<char>(bson::Type::kDocument));
+  encoded->append(name);
+  encoded->push_back('\0');
+  encoded->append(raw);
+  encoded->push_back('\0');
+  uint32_t len = static_cast<uint32_t>(encoded->size());
+  for (int i = 0; i < 4; ++i) (*encoded)[i] = static_cast<char>((len >> (8 * i)) & 0xFF);
+}
+
 }  // namespace
 
 Txn::Txn(Engine* engine, rocksdb::WriteBatchWithIndex* batch, std::shared_ptr<Catalog> catalog)
@@ -110,8 +123,14 @@ bson::Document Txn::EventBase(std::string_view op, std::string_view db, std::str
   return e;
 }
 
-Status Txn::PutChangeLog(bson::Document entry) {
+Status Txn::PutChangeLog(bson::Document entry) { return PutChangeLog(std::move(entry), {}, {}, {}); }
+
+Status Txn::PutChangeLog(bson::Document entry, std::string_view doc_raw, std::string_view pre_raw,
+                         const bson::Document* update_description) {
   std::string raw = bson::Encode(entry);
+  if (!doc_raw.empty()) AppendRawDocument(&raw, "doc", doc_raw);
+  if (!pre_raw.empty()) AppendRawDocument(&raw, "pre", pre_raw);
+  if (update_description) AppendRawDocument(&raw, "ud", bson::Encode(*update_description));
   entries_++;
   return detail::ToStatus(
       batch_->Put(engine_->cfs_[kCfChangeLog], U64Key(last_ts_.AsUint64()), raw));
@@ -450,8 +469,7 @@ Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
     bson::Document e = EventBase("insert", coll.db, coll.name);
     e.Append("ui", coll.uuid);
     e.Append("dk", bson::Document{{"_id", *id}});
-    e.Append("doc", doc);
-    return PutChangeLog(std::move(e));
+    return PutChangeLog(std::move(e), raw, {}, nullptr);
   }();
   if (!s.ok()) {
     RollbackToSavePoint();
@@ -491,10 +509,10 @@ Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
         EventBase(op == WriteOp::kReplace ? "replace" : "update", coll.db, coll.name);
     e.Append("ui", coll.uuid);
     e.Append("dk", bson::Document{{"_id", *id}});
-    if (op == WriteOp::kReplace || coll.pre_post_images) e.Append("doc", after);
-    if (coll.pre_post_images) e.Append("pre", before);
-    if (op != WriteOp::kReplace && update_description) e.Append("ud", *update_description);
-    return PutChangeLog(std::move(e));
+    std::string pre_raw = coll.pre_post_images ? bson::Encode(before) : std::string();
+    bool with_doc = op == WriteOp::kReplace || coll.pre_post_images;
+    return PutChangeLog(std::move(e), with_doc ? std::string_view(raw) : std::string_view(),
+                        pre_raw, op != WriteOp::kReplace ? update_description : nullptr);
   }();
   if (!s.ok()) {
     RollbackToSavePoint();
@@ -520,8 +538,8 @@ Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
     bson::Document e = EventBase("delete", coll.db, coll.name);
     e.Append("ui", coll.uuid);
     e.Append("dk", bson::Document{{"_id", *id}});
-    if (coll.pre_post_images) e.Append("pre", before);
-    return PutChangeLog(std::move(e));
+    std::string pre_raw = coll.pre_post_images ? bson::Encode(before) : std::string();
+    return PutChangeLog(std::move(e), {}, pre_raw, nullptr);
   }();
   if (!s.ok()) {
     RollbackToSavePoint();
