@@ -30,7 +30,9 @@ inline size_t IndexKeyLen(size_t i) {
   return n;
 }
 
-bool SortedOptions(const std::string& o) { return std::is_sorted(o.begin(), o.end()); }
+bool SortedOptions(const std::string& o) {
+  return std::is_sorted(o.begin(), o.end()) || !detail::AsciiOnly(o.data(), o.size());
+}
 
 size_t DocSize(const Document& d);
 size_t ArraySize(const Array& a);
@@ -148,7 +150,7 @@ char* WriteValue(char* p, const Value& v) {
       p = PutCString(p, r.pattern);
       if (SortedOptions(r.options)) return PutCString(p, r.options);
       std::string sorted = r.options;
-      std::sort(sorted.begin(), sorted.end());
+      detail::SortRegexOptions(&sorted);
       return PutCString(p, sorted);
     }
     case Type::kDBPointer: {
@@ -538,7 +540,7 @@ Status Decoder::ParseValue(uint8_t type, size_t pos, size_t limit, int depth,
       Regex& r = st.emplace<Regex>();
       r.pattern.assign(p, plen);
       r.options.assign(opts, olen);
-      std::sort(r.options.begin(), r.options.end());  // stored sorted, as mongod/libbson do
+      detail::SortRegexOptions(&r.options);  // stored sorted, as mongod/libbson do
       *end = pos + plen + 1 + olen + 1;
       return Status::OK();
     }

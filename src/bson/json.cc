@@ -696,6 +696,9 @@ Status Parser::ParseRegexLiteral(Value* out) {
       return Error(i_, "expected '/' to close the regular expression");
     }
     char c = s_[i_];
+    if (c == '\0' || (c == '\\' && i_ + 1 < s_.size() && s_[i_ + 1] == '\0')) {
+      return Error(i_, "expected a regular expression character (patterns cannot hold NUL)");
+    }
     if (c == '\\') {
       if (i_ + 1 >= s_.size()) return Error(i_ + 1, "expected a character after '\\'");
       // "\/" only exists to get '/' past the literal's delimiters; PCRE reads '/' the same, so
@@ -1049,7 +1052,7 @@ Status Parser::ConvertExtended(Document& d, size_t start, Value* out) {
         return bad("{\"$regularExpression\": {\"pattern\": \"<string>\", \"options\": \"<flags>\"}}");
       }
       std::string opts = o->as_string();
-      std::sort(opts.begin(), opts.end());
+      detail::SortRegexOptions(&opts);
       *out = Value(Regex{p->as_string(), std::move(opts)});
       return Status::OK();
     }
@@ -1252,19 +1255,8 @@ class Printer {
       case Type::kRegex: {
         const Regex& r = std::get<Regex>(s);
         // Shell regex literals cannot hold an empty pattern ("//" is a comment) or a newline.
-        if (shell && !r.pattern.empty() && r.pattern.find('\n') == std::string::npos) {
-          out_ += '/';
-          bool escaped = false, in_class = false;
-          for (char c : r.pattern) {
-            if (!escaped && c == '/' && !in_class) out_ += '\\';
-            if (!escaped && c == '[') in_class = true;
-            if (!escaped && c == ']') in_class = false;
-            escaped = !escaped && c == '\\';
-            out_ += c;
-          }
-          if (escaped) out_ += '\\';  // a dangling backslash would swallow the closing '/'
-          out_ += '/';
-          out_ += r.options;
+        if (shell && ShellRegexLiteral(r, &literal_)) {
+          out_ += literal_;
           return;
         }
         Wrap("$regularExpression");
@@ -1369,8 +1361,30 @@ class Printer {
     Key(key);
   }
 
+  // The /pattern/flags form of r when it reads back as exactly r (an unbalanced '[' or a
+  // pattern ending in '\\' cannot be written that way; those use $regularExpression).
+  static bool ShellRegexLiteral(const Regex& r, std::string* lit) {
+    if (r.pattern.empty() || r.pattern.find('\n') != std::string::npos) return false;
+    lit->assign("/");
+    bool escaped = false, in_class = false;
+    for (char c : r.pattern) {
+      if (!escaped && c == '/' && !in_class) *lit += '\\';
+      if (!escaped && c == '[') in_class = true;
+      if (!escaped && c == ']') in_class = false;
+      escaped = !escaped && c == '\\';
+      *lit += c;
+    }
+    *lit += '/';
+    *lit += r.options;
+    Parser p(*lit);
+    Value v;
+    if (!p.ParseValue(&v, 1).ok() || !p.AtEnd() || v.type() != Type::kRegex) return false;
+    return v.as_regex() == r;
+  }
+
   JsonMode mode_;
   std::string& out_;
+  std::string literal_;
 };
 
 }  // namespace

@@ -2,7 +2,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace eddy::bson::detail {
 
@@ -22,6 +24,12 @@ inline bool AsciiOnly(const char* s, size_t n) {
   }
   for (; i < n; ++i) acc |= static_cast<uint8_t>(s[i]);
   return (acc & 0x8080808080808080ull) == 0;
+}
+
+// Regex options are stored sorted (as mongod and libbson do). Only ASCII option strings are
+// sorted: real flags are ASCII, and sorting bytes of a multi-byte character would corrupt it.
+inline void SortRegexOptions(std::string* options) {
+  if (AsciiOnly(options->data(), options->size())) std::sort(options->begin(), options->end());
 }
 
 }  // namespace eddy::bson::detail

@@ -444,3 +444,36 @@ TEST(JsonPrintTest, ObjectIdBasics) {
 
 }  // namespace
 }  // namespace eddy::bson
+
+namespace eddy::bson {
+namespace {
+
+TEST(JsonPrintTest, ShellRegexFallsBackWhenALiteralCannotHoldIt) {
+  // Unbalanced class, trailing backslash, escaped slash, newline: printed as
+  // $regularExpression so they read back exactly.
+  for (const char* pattern : {"[", "a\\", "a\\/b", "x\ny", "[/]"}) {
+    Regex r{pattern, "i"};
+    std::string text = ToJson(Value(r), JsonMode::kShell);
+    auto back = ParseJsonValue(text);
+    ASSERT_TRUE(back.ok()) << text;
+    EXPECT_TRUE(*back == Value(r)) << text;
+  }
+  EXPECT_EQ(ToJson(Value(Regex{"[", ""}), JsonMode::kShell),
+            R"({$regularExpression: {pattern: "[", options: ""}})");
+  EXPECT_EQ(ToJson(Value(Regex{"[/]", ""}), JsonMode::kShell), "/[/]/");
+}
+
+TEST(JsonParseTest, RegexOptionsSortingKeepsUtf8Intact) {
+  auto v = ParseJsonValue(R"({"$regularExpression": {"pattern": "a", "options": "xé"}})");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->as_regex().options, "xé");  // non-ASCII options are left as written
+  auto bytes = Encode(Document{{"r", *v}});
+  EXPECT_TRUE(Decode(bytes).ok());
+  auto nul = ParseJsonValue(std::string("/a\0b/", 5));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().message(),
+            "1:3: expected a regular expression character (patterns cannot hold NUL), found byte 0x00");
+}
+
+}  // namespace
+}  // namespace eddy::bson
