@@ -519,13 +519,26 @@ void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& group) {
 Result<std::vector<ChangeLogEntry>> Engine::ReadChangeLog(bson::Timestamp after,
                                                           size_t max_entries) {
   std::vector<ChangeLogEntry> out;
+  EDDY_RETURN_IF_ERROR(ScanChangeLog(after, max_entries, [&](bson::Timestamp ts, std::string_view raw) {
+                         out.push_back(ChangeLogEntry{ts, std::string(raw)});
+                         return true;
+                       }).status());
+  return out;
+}
+
+Result<size_t> Engine::ScanChangeLog(bson::Timestamp after, size_t max_entries,
+                                     const ChangeLogVisitor& visit) {
   uint64_t watermark = committed_.load();
   uint64_t from = after.AsUint64();
-  if (from >= watermark) return out;
+  if (from >= watermark) return size_t{0};
   std::string upper = U64Key(watermark + 1);
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
+  // Catch-up reads are long sequential scans: read ahead, and keep them out of the block
+  // cache so a lagging watcher does not evict the documents everyone else reads.
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it;
   {
     std::shared_lock lock(shared_->history_mu);
@@ -536,14 +549,15 @@ Result<std::vector<ChangeLogEntry>> Engine::ReadChangeLog(bson::Timestamp after,
     }
     it.reset(db_->NewIterator(ro, cfs_[kCfChangeLog]));
   }
-  for (it->Seek(U64Key(from + 1)); it->Valid() && out.size() < max_entries; it->Next()) {
-    ChangeLogEntry e;
-    e.ts = bson::Timestamp::FromUint64(ReadBigEndian64(std::string_view(it->key().data(), 8)));
-    e.raw.assign(it->value().data(), it->value().size());
-    out.push_back(std::move(e));
+  size_t n = 0;
+  for (it->Seek(U64Key(from + 1)); it->Valid() && n < max_entries; it->Next()) {
+    ++n;
+    bson::Timestamp ts =
+        bson::Timestamp::FromUint64(ReadBigEndian64(std::string_view(it->key().data(), 8)));
+    if (!visit(ts, std::string_view(it->value().data(), it->value().size()))) break;
   }
   EDDY_RETURN_IF_ERROR(detail::ToStatus(it->status()));
-  return out;
+  return n;
 }
 
 bool Engine::WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline) {

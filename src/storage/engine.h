@@ -222,6 +222,11 @@ class Engine {
   // Entries with after < ts <= committed(), oldest first, at most max_entries.
   // ChangeStreamHistoryLost (286) when `after` is older than the retained history.
   Result<std::vector<ChangeLogEntry>> ReadChangeLog(bson::Timestamp after, size_t max_entries);
+  // The same without copying: visit(ts, raw) for each entry, in order, while it returns true.
+  // `raw` is valid only during the call. Returns the number of entries visited.
+  using ChangeLogVisitor = std::function<bool(bson::Timestamp ts, std::string_view raw)>;
+  Result<size_t> ScanChangeLog(bson::Timestamp after, size_t max_entries,
+                               const ChangeLogVisitor& visit);
   // Blocks until committed() > after or the deadline passes; returns committed() > after.
   bool WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline);
   // Called on the sequencer thread after each group commit with the new watermark. Must be
