@@ -27,6 +27,7 @@ Inbound ReplyError(Inbound in, Status s) {
 Inbound Dispatch(Inbound in, Request req) {
   in.action = Inbound::Action::kDispatch;
   in.more_to_come = req.more_to_come;
+  if (!req.command.empty()) in.command_name = req.command.at(0).name;
   in.request = std::move(req);
   return in;
 }
@@ -83,9 +84,8 @@ Inbound ParseUncompressed(Inbound in, std::string_view message) {
 
 // The compression spec: replies to these are never compressed (and clients never compress
 // them), so a client that has not finished negotiating can still read them.
-bool IsUncompressible(const Request& req) {
-  if (req.command.empty()) return false;
-  std::string name = req.command.at(0).name;
+bool IsUncompressible(const Inbound& in) {
+  std::string name = in.command_name;
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   static constexpr std::array<std::string_view, 11> kNames = {
@@ -95,7 +95,7 @@ bool IsUncompressible(const Request& req) {
 }
 
 std::string MaybeCompress(const Inbound& in, std::string message) {
-  if (!in.compressor || IsUncompressible(in.request)) return message;
+  if (!in.compressor || IsUncompressible(in)) return message;
   return Compress(message, *in.compressor);
 }
 

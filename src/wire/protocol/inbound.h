@@ -36,6 +36,8 @@ struct Inbound {
   std::optional<uint8_t> compressor;  // set when the message arrived as OP_COMPRESSED
   bool more_to_come = false;          // the client reads no reply (OP_MSG moreToCome)
   Request request;                    // kDispatch
+  std::string command_name;           // kDispatch: the command's first key (kept for the reply
+                                      // after `request` has been moved to the dispatcher)
   Status error;                       // kReply / kClose: what was wrong, for the reply or log
 };
 

@@ -1,0 +1,409 @@
+// The I/O shell around wire/protocol: an accept loop and one coroutine per connection. All
+// protocol decisions are made by ParseInbound (sans-io); this file only moves bytes, calls the
+// dispatcher and keeps connection lifetimes safe.
+#include "wire/server/server.h"
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "async/asio.h"
+#include "async/io_pool.h"
+#include "async/timeout.h"
+#include "wire/protocol/inbound.h"
+
+namespace eddy::wire {
+
+namespace {
+
+using asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+constexpr ErrorCode kSocketException = static_cast<ErrorCode>(9001);
+// A buffer grown for one large message is released afterwards rather than kept per connection.
+constexpr size_t kKeepBufferBytes = 1 << 20;
+
+std::string EndpointString(const tcp::endpoint& ep) {
+  const asio::ip::address a = ep.address();
+  std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+// One Dispatch in flight. The dispatcher's callback may run on any thread, at any time (even
+// after the server stopped), so it only ever touches this shared object: under `mu` it takes
+// `resume` (which posts to the session's strand) and runs it, or finds it already taken (used,
+// or cancelled by Stop) and does nothing.
+struct PendingCall {
+  std::mutex mu;
+  std::function<void(Reply)> resume;
+
+  // Returns whether this call resumed the session.
+  bool Complete(Reply reply) {
+    std::lock_guard<std::mutex> l(mu);
+    if (!resume) return false;
+    std::function<void(Reply)> r = std::move(resume);
+    resume = nullptr;
+    r(std::move(reply));  // only posts; holding mu keeps Stop from racing the post
+    return true;
+  }
+};
+
+}  // namespace
+
+class Session;
+
+struct Server::Impl {
+  // Declaration order matters: `pool` is destroyed before the state below it is, and destroying
+  // the io_context may destroy unfinished session coroutines, whose Session destructors use
+  // `mu`, `sessions` and `dispatcher`.
+  ServerOptions options;
+  CommandDispatcher* dispatcher = nullptr;
+
+  // Live sessions (for Stop) and in-flight dispatcher calls (to cancel them at Stop).
+  mutable std::mutex mu;
+  std::condition_variable all_closed;
+  std::unordered_map<int64_t, std::weak_ptr<Session>> sessions;
+  std::unordered_set<std::shared_ptr<PendingCall>> pending;
+
+  std::atomic<int64_t> next_connection_id{1};
+  std::atomic<int32_t> next_request_id{1};
+  std::atomic<bool> stopping{false};
+  bool stopped = false;
+  std::mutex stop_mu;
+
+  async::IoPool pool;
+  Strand acceptor_strand;
+  tcp::acceptor acceptor;
+  uint16_t port = 0;
+
+  explicit Impl(const ServerOptions& o, CommandDispatcher* d)
+      : options(o),
+        dispatcher(d),
+        pool(o.io_threads),
+        acceptor_strand(asio::make_strand(pool.context())),
+        acceptor(acceptor_strand) {}
+
+  void Log(const char* fmt, ...) const __attribute__((format(printf, 2, 3))) {
+    if (!options.log_errors) return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    std::fprintf(stderr, "eddy wire: %s\n", buf);
+  }
+
+  int32_t NextRequestId() {
+    int32_t id = next_request_id.fetch_add(1, std::memory_order_relaxed);
+    return id == 0 ? next_request_id.fetch_add(1, std::memory_order_relaxed) : id;
+  }
+
+  asio::awaitable<void> AcceptLoop();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server::Impl* server, Strand strand, tcp::socket socket, ConnectionInfo info)
+      : server_(server),
+        strand_(std::move(strand)),
+        socket_(std::move(socket)),
+        info_(std::move(info)) {}
+
+  const ConnectionInfo& info() const { return info_; }
+  const Strand& strand() const { return strand_; }
+
+  // Closes the socket on the session's strand: pending reads/writes end with an error and the
+  // coroutine returns.
+  void CloseSoon() {
+    asio::post(strand_, [self = shared_from_this()] {
+      asio::error_code ignored;
+      self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+      self->socket_.close(ignored);
+    });
+  }
+
+  static asio::awaitable<void> Run(std::shared_ptr<Session> self) { co_await self->Loop(); }
+
+  // Runs after the coroutine ends, however it ends (also when Stop destroys it unfinished).
+  ~Session() {
+    asio::error_code ignored;
+    socket_.close(ignored);
+    try {
+      server_->dispatcher->ConnectionClosed(info_);
+    } catch (...) {
+      server_->Log("connection %lld: ConnectionClosed threw", static_cast<long long>(info_.id));
+    }
+    std::lock_guard<std::mutex> l(server_->mu);
+    server_->sessions.erase(info_.id);
+    if (server_->sessions.empty()) server_->all_closed.notify_all();
+  }
+
+ private:
+  asio::awaitable<void> Loop();
+  asio::awaitable<Reply> CallDispatcher(Request request);
+  asio::awaitable<bool> Write(const std::string& bytes);
+
+  Server::Impl* server_;
+  Strand strand_;       // every operation on socket_ runs here
+  tcp::socket socket_;  // bound to strand_
+  ConnectionInfo info_;
+};
+
+asio::awaitable<bool> Session::Write(const std::string& bytes) {
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), async::kAsTuple);
+  co_return !ec;
+}
+
+asio::awaitable<Reply> Session::CallDispatcher(Request request) {
+  auto call = std::make_shared<PendingCall>();
+  {
+    std::lock_guard<std::mutex> l(server_->mu);
+    if (server_->stopping) co_return Reply{bson::Document{}, /*close_connection=*/true};
+    server_->pending.insert(call);
+  }
+  Reply reply = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
+      [this, call, &request](auto handler) {
+        // The awaitable handler is move-only; std::function needs a copyable callable.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        {
+          std::lock_guard<std::mutex> l(call->mu);
+          call->resume = [shared](Reply r) {
+            auto ex = asio::get_associated_executor(*shared);
+            asio::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+          };
+        }
+        try {
+          server_->dispatcher->Dispatch(info_, std::move(request),
+                                        [call](Reply r) { call->Complete(std::move(r)); });
+        } catch (const std::exception& e) {
+          call->Complete(Reply{ErrorReplyBody(Status(ErrorCode::kInternalError,
+                                                     std::string("command threw: ") + e.what())),
+                               false});
+        } catch (...) {
+          call->Complete(Reply{
+              ErrorReplyBody(Status(ErrorCode::kInternalError, "command threw an exception")),
+              false});
+        }
+      },
+      asio::use_awaitable);
+  {
+    std::lock_guard<std::mutex> l(server_->mu);
+    server_->pending.erase(call);
+  }
+  co_return reply;
+}
+
+asio::awaitable<void> Session::Loop() {
+  const int32_t max_bytes = server_->options.max_message_bytes;
+  std::string buf;
+  try {
+    for (;;) {
+      buf.resize(kHeaderSize);
+      auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(buf.data(), kHeaderSize),
+                                               async::kAsTuple);
+      if (ec) co_return;  // peer closed, or Stop closed the socket: a normal end
+      Result<MsgHeader> header = ParseHeader(buf, max_bytes);
+      if (!header.ok()) {
+        server_->Log("connection %lld (%s): closing: %s", static_cast<long long>(info_.id),
+                     info_.remote.c_str(), header.status().ToString().c_str());
+        co_return;  // an untrustworthy length: the stream cannot be re-synchronised
+      }
+      const size_t length = static_cast<size_t>(header->message_length);
+      buf.resize(length);
+      if (length > kHeaderSize) {
+        auto [ec2, n2] = co_await asio::async_read(
+            socket_, asio::buffer(buf.data() + kHeaderSize, length - kHeaderSize),
+            async::kAsTuple);
+        if (ec2) co_return;
+      }
+      Inbound in = ParseInbound(buf, max_bytes);
+      if (buf.capacity() > kKeepBufferBytes) std::string().swap(buf);
+
+      switch (in.action) {
+        case Inbound::Action::kClose:
+          server_->Log("connection %lld (%s): closing: %s", static_cast<long long>(info_.id),
+                       info_.remote.c_str(), in.error.ToString().c_str());
+          co_return;
+        case Inbound::Action::kReply:
+          if (in.more_to_come) break;
+          if (!co_await Write(SerializeError(in, server_->NextRequestId()))) co_return;
+          break;
+        case Inbound::Action::kDispatch: {
+          Reply reply = co_await CallDispatcher(std::move(in.request));
+          if (reply.close_connection) co_return;
+          if (in.more_to_come) break;
+          if (!co_await Write(SerializeResponse(in, server_->NextRequestId(), reply.body))) {
+            co_return;
+          }
+          break;
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    server_->Log("connection %lld (%s): session ended by exception: %s",
+                 static_cast<long long>(info_.id), info_.remote.c_str(), e.what());
+  }
+}
+
+asio::awaitable<void> Server::Impl::AcceptLoop() {
+  for (;;) {
+    Strand strand = asio::make_strand(pool.context());
+    tcp::socket socket(strand);
+    auto [ec] = co_await acceptor.async_accept(socket, async::kAsTuple);
+    if (stopping) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+      Log("accept failed: %s", ec.message().c_str());
+      // Out of file descriptors and similar: back off instead of spinning.
+      co_await async::Sleep(std::chrono::milliseconds(50));
+      continue;
+    }
+    asio::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);  // replies are small; do not wait for ACKs
+    ConnectionInfo info;
+    info.id = next_connection_id.fetch_add(1);
+    asio::error_code ep_ec;
+    tcp::endpoint remote = socket.remote_endpoint(ep_ec);
+    if (!ep_ec) info.remote = EndpointString(remote);
+    tcp::endpoint local = socket.local_endpoint(ep_ec);
+    if (!ep_ec) info.local = EndpointString(local);
+
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (sessions.size() >= options.max_connections) {
+        Log("connection refused because too many open connections: %zu (from %s)",
+            sessions.size(), info.remote.c_str());
+      } else {
+        session = std::make_shared<Session>(this, strand, std::move(socket), info);
+        sessions.emplace(info.id, session);
+      }
+    }
+    if (!session) {
+      asio::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    asio::co_spawn(strand, Session::Run(std::move(session)),
+                   [this, id = info.id](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       Log("connection %lld: exception escaped the session: %s",
+                           static_cast<long long>(id), ex.what());
+                     } catch (...) {
+                       Log("connection %lld: unknown exception escaped the session",
+                           static_cast<long long>(id));
+                     }
+                   });
+  }
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
+                                              CommandDispatcher* dispatcher) {
+  auto impl = std::make_unique<Impl>(options, dispatcher);
+  const std::string where = options.bind_address + ":" + std::to_string(options.port);
+  asio::error_code ec;
+  tcp::endpoint endpoint;
+  asio::ip::address addr = asio::ip::make_address(options.bind_address, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(addr, options.port);
+  } else {
+    tcp::resolver resolver(impl->pool.context());
+    auto results = resolver.resolve(options.bind_address, std::to_string(options.port),
+                                    tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return Status(kSocketException, "cannot resolve bind address '" + options.bind_address +
+                                          "': " + (ec ? ec.message() : "no addresses"));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  tcp::acceptor& acc = impl->acceptor;
+  auto fail = [&](const char* step) {
+    return Status(kSocketException,
+                  "cannot listen on " + where + ": " + step + " failed: " + ec.message());
+  };
+  acc.open(endpoint.protocol(), ec);
+  if (ec) return fail("open");
+  acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (ec) return fail("setsockopt");
+  acc.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen");
+  impl->port = acc.local_endpoint(ec).port();
+  if (ec) return fail("getsockname");
+
+  Impl* raw = impl.get();
+  asio::co_spawn(raw->acceptor_strand, raw->AcceptLoop(), [raw](std::exception_ptr e) {
+    if (e) raw->Log("accept loop ended by an exception");
+  });
+  raw->pool.Run();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+size_t Server::connection_count() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->sessions.size();
+}
+
+int64_t Server::total_connections() const { return impl_->next_connection_id.load() - 1; }
+
+void Server::Stop() {
+  if (!impl_) return;
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> stop_lock(s.stop_mu);
+  if (s.stopped) return;
+  s.stopping = true;
+
+  asio::post(s.acceptor_strand, [&s] {
+    asio::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+
+  std::vector<std::shared_ptr<Session>> live;
+  std::unordered_set<std::shared_ptr<PendingCall>> calls;
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    for (auto& [id, weak] : s.sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+    calls.swap(s.pending);
+  }
+  for (auto& session : live) session->CloseSoon();
+  live.clear();  // the coroutines own their sessions
+  // Sessions waiting on the dispatcher resume now with "close"; the real callbacks, whenever
+  // they come, find nothing to resume.
+  for (const auto& call : calls) call->Complete(Reply{bson::Document{}, true});
+  calls.clear();
+
+  {
+    std::unique_lock<std::mutex> l(s.mu);
+    s.all_closed.wait_for(l, std::chrono::seconds(5), [&s] { return s.sessions.empty(); });
+    if (!s.sessions.empty()) {
+      s.Log("stop: %zu connections did not close in 5 s; abandoning them", s.sessions.size());
+    }
+  }
+  s.pool.Stop();
+  s.stopped = true;
+}
+
+}  // namespace eddy::wire
