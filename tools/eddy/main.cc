@@ -6,6 +6,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"eddy: a document database whose first-class feature is the change stream"};
   app.require_subcommand(1);
+  eddy::tools::RegisterServe(app);
   eddy::tools::RegisterDemo(app);
   eddy::tools::RegisterCrash(app);
   eddy::tools::RegisterBench(app);

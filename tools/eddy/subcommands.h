@@ -6,4 +6,5 @@ namespace eddy::tools {
 void RegisterDemo(CLI::App& app);
 void RegisterCrash(CLI::App& app);
 void RegisterBench(CLI::App& app);
+void RegisterServe(CLI::App& app);
 }  // namespace eddy::tools

@@ -440,6 +440,110 @@ Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
   return deleted;
 }
 
+Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::string_view coll,
+                                                    const FindAndModifyRequest& req) {
+  if (req.remove == req.update.has_value()) {
+    return Status(ErrorCode::kFailedToParse, "Either an update or remove=true must be specified");
+  }
+  if (req.remove && (req.upsert || req.return_new)) {
+    return Status(ErrorCode::kFailedToParse, "Cannot specify both an update and remove=true");
+  }
+  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(req.filter));
+  std::optional<SortSpec> sort;
+  if (!req.sort.empty()) {
+    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(req.sort));
+    sort = std::move(s);
+  }
+  std::optional<Projection> projection;
+  if (!req.fields.empty()) {
+    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(req.fields));
+    projection = std::move(p);
+  }
+  std::optional<query::Update> update;
+  if (req.update) {
+    const bson::Array* filters = req.array_filters ? &*req.array_filters : nullptr;
+    EDDY_ASSIGN_OR_RETURN(query::Update u, query::Update::Parse(*req.update, filters));
+    update = std::move(u);
+  }
+  FindAndModifyResult result;
+  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
+    storage::CollectionPtr c = txn.catalog().Find(db, coll);
+    std::optional<bson::Document> target;
+    MatchDetails target_details;
+    std::vector<bson::Value> best_key;
+    if (c) {
+      PlanIterator it(&txn, *c, ChoosePlan(*c, req.filter, sort ? &*sort : nullptr));
+      std::string_view raw;
+      while (it.Next(&raw)) {
+        EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+        MatchDetails details;
+        EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc, &details));
+        if (!m) continue;
+        if (!sort || it.plan().provides_sort) {
+          target = std::move(doc);
+          target_details = details;
+          break;
+        }
+        EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> key, sort->ExtractSortKey(doc));
+        if (!target || sort->CompareKeys(key, best_key) < 0) {
+          target = std::move(doc);
+          target_details = details;
+          best_key = std::move(key);
+        }
+      }
+      EDDY_RETURN_IF_ERROR(it.status());
+    }
+    auto project = [&](const bson::Document& d) -> Result<bson::Document> {
+      if (!projection) return d;
+      return projection->Apply(d, target_details.array_index);
+    };
+    if (target) {
+      result.n = 1;
+      if (req.remove) {
+        EDDY_RETURN_IF_ERROR(txn.Delete(*c, *target));
+        EDDY_ASSIGN_OR_RETURN(bson::Document v, project(*target));
+        result.value = std::move(v);
+        return Status::OK();
+      }
+      UpdateContext ctx;
+      ctx.now = txn.now();
+      ctx.positional_index = target_details.array_index;
+      EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update->Apply(*target, ctx));
+      result.updated_existing = true;
+      if (out.modified) {
+        bson::Document ud;
+        if (!update->is_replacement()) ud = out.description.ToDocument();
+        EDDY_RETURN_IF_ERROR(txn.Update(*c, *target, out.document,
+                                        update->is_replacement() ? storage::WriteOp::kReplace
+                                                                 : storage::WriteOp::kUpdate,
+                                        update->is_replacement() ? nullptr : &ud));
+      }
+      EDDY_ASSIGN_OR_RETURN(bson::Document v, project(req.return_new ? out.document : *target));
+      result.value = std::move(v);
+      return Status::OK();
+    }
+    if (req.upsert && update) {
+      UpdateContext ctx;
+      ctx.now = txn.now();
+      ctx.is_upsert_insert = true;
+      EDDY_ASSIGN_OR_RETURN(bson::Document doc, update->BuildUpsertDocument(req.filter, ctx));
+      doc = WithId(std::move(doc));
+      EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
+      EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(db, coll));
+      EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
+      result.n = 1;
+      result.upserted_id = *doc.Get("_id");
+      if (req.return_new) {
+        EDDY_ASSIGN_OR_RETURN(bson::Document v, project(doc));
+        result.value = std::move(v);
+      }
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
 Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std::string_view coll,
                                                        const FindOptions& options) {
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative, but received: " + std::to_string(options.skip));

@@ -56,6 +56,24 @@ struct IndexOptions {
   bool sparse = false;
 };
 
+struct FindAndModifyRequest {
+  bson::Document filter;
+  bson::Document sort;
+  std::optional<bson::Document> update;  // absent with remove
+  std::optional<bson::Array> array_filters;
+  bson::Document fields;  // projection of the returned document
+  bool remove = false;
+  bool return_new = false;
+  bool upsert = false;
+};
+
+struct FindAndModifyResult {
+  std::optional<bson::Document> value;  // the document before (or after, with return_new)
+  int64_t n = 0;
+  bool updated_existing = false;
+  std::optional<bson::Value> upserted_id;
+};
+
 // A streaming query: holds a snapshot and returns documents one at a time, so a large
 // result never needs to be in memory unless it must be sorted.
 class FindCursor {
@@ -101,6 +119,10 @@ class Database {
   // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.
   Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
                          int64_t limit);
+
+  // Atomically finds the first document by filter and sort, then updates or removes it.
+  Result<FindAndModifyResult> FindAndModify(std::string_view db, std::string_view coll,
+                                            const FindAndModifyRequest& request);
 
   // --- reads ---
   Result<std::unique_ptr<FindCursor>> OpenFind(std::string_view db, std::string_view coll,

@@ -1,0 +1,70 @@
+// Internal to wire/commands: what a command implementation sees, and the registry.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "bson/value.h"
+#include "query/exec/database.h"
+#include "wire/commands/cursors.h"
+#include "wire/commands/dispatcher.h"
+#include "wire/commands/service.h"
+
+namespace eddy::wire {
+
+struct CommandContext {
+  query::Database* db = nullptr;
+  const ServiceOptions* options = nullptr;
+  CursorManager* cursors = nullptr;
+  const ConnectionInfo* connection = nullptr;
+  std::string db_name;          // $db
+  std::string command_name;     // first key as sent (isMaster/ismaster/hello/...)
+  bson::Document extra_reply;   // fields a command wants merged into the reply (rare)
+  // Set by commands that must not get operationTime (none yet) or that close the connection.
+  bool close_connection = false;
+};
+
+using CommandFn = std::function<Result<bson::Document>(CommandContext&, const bson::Document&)>;
+
+struct CommandInfo {
+  CommandFn fn;
+  bool is_write = false;       // retryable write: dedupe by (lsid, txnNumber)
+  bool requires_collection_name = false;
+};
+
+// name -> command; aliases (isMaster/ismaster) are separate entries.
+using CommandTable = std::map<std::string, CommandInfo, std::less<>>;
+
+void RegisterHelloCommands(CommandTable& t);
+void RegisterCrudCommands(CommandTable& t);
+void RegisterDdlCommands(CommandTable& t);
+void RegisterAggregateCommands(CommandTable& t);
+
+// --- helpers for reading command fields with MongoDB's type rules ---
+
+// The command's first value as a collection name. InvalidNamespace when not a string.
+Result<std::string> CollectionName(const bson::Document& cmd);
+// A numeric field (int32/int64/double accepted). TypeMismatch naming the field otherwise.
+Result<std::optional<int64_t>> GetInt(const bson::Document& cmd, std::string_view field);
+Result<std::optional<bool>> GetBool(const bson::Document& cmd, std::string_view field);
+Result<const bson::Document*> GetDoc(const bson::Document& cmd, std::string_view field);
+Result<const bson::Array*> GetArray(const bson::Document& cmd, std::string_view field);
+// Status -> {ok: 0, errmsg, code, codeName}.
+bson::Document ErrorReply(const Status& s);
+// {code, errmsg} for writeErrors entries.
+bson::Document WriteErrorEntry(size_t index, const Status& s);
+
+}  // namespace eddy::wire
+
+namespace eddy::wire {
+// A first-batch cursor reply {cursor: {firstBatch, [postBatchResumeToken], id, ns}, ok: 1};
+// registers the cursor when more remains.
+Result<bson::Document> MakeCursorReply(CommandContext& ctx, std::string ns,
+                                       std::shared_ptr<ServerCursor> cursor, int64_t batch_size);
+}  // namespace eddy::wire

@@ -1,0 +1,379 @@
+// CRUD commands: insert, update, delete, find, getMore, killCursors, count, distinct,
+// findAndModify. Reply shapes follow mongod (reference/clients.md §4).
+#include <chrono>
+
+#include "bson/codec.h"
+#include "wire/commands/command.h"
+
+namespace eddy::wire {
+namespace {
+
+constexpr int64_t kDefaultFirstBatch = 101;
+
+std::string Ns(const CommandContext& ctx, std::string_view coll) {
+  return ctx.db_name + "." + std::string(coll);
+}
+
+// Field names a command accepts besides its own: generic arguments drivers send.
+bool IsGenericArgument(std::string_view f) {
+  static const char* kGeneric[] = {"$db", "lsid", "txnNumber", "$clusterTime", "$readPreference",
+                                   "apiVersion", "apiStrict", "apiDeprecationErrors", "comment",
+                                   "maxTimeMS", "writeConcern", "readConcern", "autocommit",
+                                   "startTransaction", "stmtId", "$audit", "$client",
+                                   "backpressure", "bypassDocumentValidation", "let", "collation",
+                                   "allowDiskUse", "hint", "noCursorTimeout", "maxAwaitTimeMS"};
+  for (const char* g : kGeneric) {
+    if (f == g) return true;
+  }
+  return false;
+}
+
+// Unknown fields are errors, as mongod's IDL parser makes them (code 40415).
+Status CheckFields(const bson::Document& cmd, std::initializer_list<std::string_view> allowed) {
+  for (size_t i = 1; i < cmd.size(); ++i) {
+    const std::string& f = cmd.at(i).name;
+    if (IsGenericArgument(f)) continue;
+    bool ok = false;
+    for (std::string_view a : allowed) ok = ok || a == f;
+    if (!ok) {
+      return Status(static_cast<ErrorCode>(40415), "BSON field '" + cmd.at(0).name + "." + f +
+                                                       "' is an unknown field.");
+    }
+  }
+  return Status::OK();
+}
+
+Result<bson::Document> CursorReply(CommandContext& ctx, std::string ns,
+                                   std::shared_ptr<ServerCursor> cursor, int64_t batch_size,
+                                   bool single_batch, bool first,
+                                   std::chrono::steady_clock::time_point deadline,
+                                   std::optional<int64_t> existing_id = std::nullopt) {
+  bson::Array batch;
+  EDDY_ASSIGN_OR_RETURN(bool more, cursor->NextBatch(batch_size, deadline, &batch));
+  int64_t id = 0;
+  if (more && !single_batch) {
+    id = existing_id ? *existing_id : ctx.cursors->Add(ns, cursor);
+  } else if (existing_id) {
+    ctx.cursors->Kill(*existing_id);
+  }
+  bson::Document c;
+  c.Append(first ? "firstBatch" : "nextBatch", std::move(batch));
+  if (auto token = cursor->post_batch_resume_token()) c.Append("postBatchResumeToken", *token);
+  c.Append("id", id);
+  c.Append("ns", std::move(ns));
+  return bson::Document{{"cursor", std::move(c)}, {"ok", 1.0}};
+}
+
+Result<int64_t> BatchSize(const bson::Document& holder, std::string_view field, int64_t dflt) {
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> b, GetInt(holder, field));
+  if (!b) return dflt;
+  if (*b < 0) {
+    return Status(ErrorCode::kBadValue, "BSON field 'batchSize' value must be >= 0, actual value '" +
+                                            std::to_string(*b) + "'");
+  }
+  return *b == 0 && field == "batchSize" ? int64_t{0} : *b;
+}
+
+// The documents of a write command: kind-1 sequences were merged as arrays by the server.
+Result<const bson::Array*> WriteItems(const bson::Document& cmd, std::string_view field) {
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* items, GetArray(cmd, field));
+  if (!items) {
+    return Status(static_cast<ErrorCode>(40414), "BSON field '" + cmd.at(0).name + "." +
+                                                     std::string(field) + "' is missing but a required field");
+  }
+  for (const bson::Value& v : *items) {
+    if (!v.is_document()) {
+      return Status(ErrorCode::kTypeMismatch, "BSON field '" + cmd.at(0).name + "." + std::string(field) +
+                                                  "' items must be objects, found " +
+                                                  std::string(bson::TypeName(v.type())));
+    }
+  }
+  return items;
+}
+
+Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"documents", "ordered"}));
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "documents"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered, GetBool(cmd, "ordered"));
+  std::vector<bson::Document> docs;
+  docs.reserve(items->size());
+  for (const bson::Value& v : *items) docs.push_back(v.as_document());
+  query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true));
+  bson::Document reply{{"n", static_cast<int32_t>(r.inserted)}};
+  if (!r.errors.empty()) {
+    // A namespace error applies to the whole command, as in mongod.
+    if (r.inserted == 0 && r.errors.size() == 1 && r.errors[0].status.code() == ErrorCode::kInvalidNamespace) {
+      return r.errors[0].status;
+    }
+    bson::Array errors;
+    for (const query::WriteError& e : r.errors) errors.push_back(WriteErrorEntry(e.index, e.status));
+    reply.Append("writeErrors", std::move(errors));
+  }
+  reply.Append("ok", 1.0);
+  return reply;
+}
+
+Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"updates", "ordered"}));
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "updates"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
+  bool ordered = ordered_opt.value_or(true);
+  int64_t n = 0, modified = 0;
+  bson::Array upserted, errors;
+  for (size_t i = 0; i < items->size(); ++i) {
+    const bson::Document& u = (*items)[i].as_document();
+    Status s = [&]() -> Status {
+      for (const bson::Field& f : u) {
+        static const char* kAllowed[] = {"q", "u", "multi", "upsert", "arrayFilters", "hint",
+                                         "collation", "c", "sort"};
+        bool ok = false;
+        for (const char* a : kAllowed) ok = ok || f.name == a;
+        if (!ok) {
+          return Status(static_cast<ErrorCode>(40415),
+                        "BSON field 'update.updates." + f.name + "' is an unknown field.");
+        }
+      }
+      EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(u, "q"));
+      const bson::Value* uv = u.Get("u");
+      if (!q || !uv) {
+        return Status(static_cast<ErrorCode>(40414),
+                      std::string("BSON field 'update.updates.") + (q ? "u" : "q") +
+                          "' is missing but a required field");
+      }
+      if (uv->is_array()) {
+        return Status(ErrorCode::kNotImplemented,
+                      "pipeline-style updates (an array as 'u') are not supported by eddy yet");
+      }
+      if (!uv->is_document()) {
+        return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
+      }
+      query::UpdateStatement st;
+      st.filter = *q;
+      st.update = uv->as_document();
+      EDDY_ASSIGN_OR_RETURN(std::optional<bool> multi, GetBool(u, "multi"));
+      EDDY_ASSIGN_OR_RETURN(std::optional<bool> upsert, GetBool(u, "upsert"));
+      st.multi = multi.value_or(false);
+      st.upsert = upsert.value_or(false);
+      EDDY_ASSIGN_OR_RETURN(const bson::Array* af, GetArray(u, "arrayFilters"));
+      if (af) st.array_filters = *af;
+      EDDY_ASSIGN_OR_RETURN(query::UpdateResult r, ctx.db->Update(ctx.db_name, coll, st));
+      n += r.matched;
+      modified += r.modified;
+      if (r.upserted_id) {
+        n += 1;
+        upserted.push_back(bson::Document{{"index", static_cast<int32_t>(i)}, {"_id", *r.upserted_id}});
+      }
+      return Status::OK();
+    }();
+    if (!s.ok()) {
+      if (s.code() == ErrorCode::kInvalidNamespace) return s;
+      errors.push_back(WriteErrorEntry(i, s));
+      if (ordered) break;
+    }
+  }
+  bson::Document reply{{"n", static_cast<int32_t>(n)}};
+  if (!upserted.empty()) reply.Append("upserted", std::move(upserted));
+  reply.Append("nModified", static_cast<int32_t>(modified));
+  if (!errors.empty()) reply.Append("writeErrors", std::move(errors));
+  reply.Append("ok", 1.0);
+  return reply;
+}
+
+Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"deletes", "ordered"}));
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "deletes"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
+  bool ordered = ordered_opt.value_or(true);
+  int64_t n = 0;
+  bson::Array errors;
+  for (size_t i = 0; i < items->size(); ++i) {
+    const bson::Document& d = (*items)[i].as_document();
+    Status s = [&]() -> Status {
+      EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(d, "q"));
+      EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(d, "limit"));
+      if (!q || !limit) {
+        return Status(static_cast<ErrorCode>(40414),
+                      std::string("BSON field 'delete.deletes.") + (q ? "limit" : "q") +
+                          "' is missing but a required field");
+      }
+      if (*limit != 0 && *limit != 1) {
+        return Status(ErrorCode::kFailedToParse, "The limit field in delete objects must be 0 or 1. Got " +
+                                                     std::to_string(*limit));
+      }
+      EDDY_ASSIGN_OR_RETURN(int64_t deleted, ctx.db->Delete(ctx.db_name, coll, *q, *limit));
+      n += deleted;
+      return Status::OK();
+    }();
+    if (!s.ok()) {
+      errors.push_back(WriteErrorEntry(i, s));
+      if (ordered) break;
+    }
+  }
+  bson::Document reply{{"n", static_cast<int32_t>(n)}};
+  if (!errors.empty()) reply.Append("writeErrors", std::move(errors));
+  reply.Append("ok", 1.0);
+  return reply;
+}
+
+Result<bson::Document> Find(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"filter", "sort", "projection", "skip", "limit",
+                                         "batchSize", "singleBatch", "min", "max", "returnKey",
+                                         "showRecordId", "tailable", "oplogReplay", "awaitData",
+                                         "allowPartialResults", "readOnce", "term"}));
+  query::FindOptions o;
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* filter, GetDoc(cmd, "filter"));
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* sort, GetDoc(cmd, "sort"));
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* projection, GetDoc(cmd, "projection"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> skip, GetInt(cmd, "skip"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(cmd, "limit"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> single, GetBool(cmd, "singleBatch"));
+  if (filter) o.filter = *filter;
+  if (sort) o.sort = *sort;
+  if (projection) o.projection = *projection;
+  if (skip && *skip < 0) return Status(static_cast<ErrorCode>(51024), "BSON field 'skip' value must be >= 0, actual value '" + std::to_string(*skip) + "'");
+  if (limit && *limit < 0) return Status(static_cast<ErrorCode>(51024), "BSON field 'limit' value must be >= 0, actual value '" + std::to_string(*limit) + "'");
+  o.skip = skip.value_or(0);
+  o.limit = limit.value_or(0);
+  EDDY_ASSIGN_OR_RETURN(int64_t batch, BatchSize(cmd, "batchSize", kDefaultFirstBatch));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc, ctx.db->OpenFind(ctx.db_name, coll, o));
+  auto cursor = std::make_shared<FindServerCursor>(std::move(fc));
+  bool single_batch = single.value_or(false) || (o.limit > 0 && batch >= o.limit);
+  if (batch == 0) {
+    // batchSize 0: open the cursor, return nothing yet.
+    int64_t id = ctx.cursors->Add(Ns(ctx, coll), cursor);
+    bson::Document c{{"firstBatch", bson::Array{}}, {"id", id}, {"ns", Ns(ctx, coll)}};
+    return bson::Document{{"cursor", std::move(c)}, {"ok", 1.0}};
+  }
+  return CursorReply(ctx, Ns(ctx, coll), cursor, batch, single_batch, true,
+                     std::chrono::steady_clock::now());
+}
+
+Result<bson::Document> GetMore(CommandContext& ctx, const bson::Document& cmd) {
+  const bson::Value& idv = cmd.at(0).value;
+  if (!idv.is_int64() && !idv.is_int32()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'getMore.getMore' is the wrong type '" +
+                                                std::string(bson::TypeName(idv.type())) +
+                                                "', expected type 'long'");
+  }
+  int64_t id = idv.ToInt64();
+  const bson::Value* collv = cmd.Get("collection");
+  if (!collv || !collv->is_string()) {
+    return Status(static_cast<ErrorCode>(40414), "BSON field 'getMore.collection' is missing but a required field");
+  }
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"collection", "batchSize", "term", "lastKnownCommittedOpTime"}));
+  EDDY_ASSIGN_OR_RETURN(int64_t batch, BatchSize(cmd, "batchSize", 0));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> max_time, GetInt(cmd, "maxTimeMS"));
+  std::string ns = Ns(ctx, collv->as_string());
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<ServerCursor> cursor, ctx.cursors->Checkout(id, ns));
+  // Change streams wait for events up to maxTimeMS (drivers' maxAwaitTimeMS), 1 s by default.
+  auto deadline = std::chrono::steady_clock::now();
+  if (cursor->is_change_stream()) deadline += std::chrono::milliseconds(max_time.value_or(1000));
+  Result<bson::Document> reply = CursorReply(ctx, ns, cursor, batch, false, false, deadline, id);
+  ctx.cursors->Return(id);
+  if (!reply.ok()) ctx.cursors->Kill(id);
+  return reply;
+}
+
+Result<bson::Document> KillCursors(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* ids, GetArray(cmd, "cursors"));
+  if (!ids) {
+    return Status(static_cast<ErrorCode>(40414), "BSON field 'killCursors.cursors' is missing but a required field");
+  }
+  bson::Array killed, not_found;
+  for (const bson::Value& v : *ids) {
+    if (!v.is_number()) return Status(ErrorCode::kTypeMismatch, "killCursors: cursor ids must be longs");
+    int64_t id = v.ToInt64();
+    (ctx.cursors->Kill(id) ? killed : not_found).push_back(id);
+  }
+  return bson::Document{{"cursorsKilled", std::move(killed)}, {"cursorsNotFound", std::move(not_found)},
+                        {"cursorsAlive", bson::Array{}}, {"cursorsUnknown", bson::Array{}}, {"ok", 1.0}};
+}
+
+Result<bson::Document> Count(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"query", "skip", "limit", "fields"}));
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> skip, GetInt(cmd, "skip"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(cmd, "limit"));
+  if (skip && *skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
+  EDDY_ASSIGN_OR_RETURN(int64_t n, ctx.db->Count(ctx.db_name, coll, q ? *q : bson::Document(),
+                                                 skip.value_or(0), limit ? std::abs(*limit) : 0));
+  return bson::Document{{"n", static_cast<int32_t>(n)}, {"ok", 1.0}};
+}
+
+Result<bson::Document> Distinct(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"key", "query"}));
+  const bson::Value* key = cmd.Get("key");
+  if (!key || !key->is_string()) {
+    return Status(static_cast<ErrorCode>(40414), "BSON field 'distinct.key' is missing but a required field");
+  }
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
+  EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> values,
+                        ctx.db->Distinct(ctx.db_name, coll, key->as_string(), q ? *q : bson::Document()));
+  return bson::Document{{"values", bson::Array(values.begin(), values.end())}, {"ok", 1.0}};
+}
+
+Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"query", "sort", "update", "remove", "new", "fields",
+                                         "upsert", "arrayFilters"}));
+  query::FindAndModifyRequest req;
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* sort, GetDoc(cmd, "sort"));
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* fields, GetDoc(cmd, "fields"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> remove, GetBool(cmd, "remove"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> ret_new, GetBool(cmd, "new"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> upsert, GetBool(cmd, "upsert"));
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* af, GetArray(cmd, "arrayFilters"));
+  if (q) req.filter = *q;
+  if (sort) req.sort = *sort;
+  if (fields) req.fields = *fields;
+  if (af) req.array_filters = *af;
+  req.remove = remove.value_or(false);
+  req.return_new = ret_new.value_or(false);
+  req.upsert = upsert.value_or(false);
+  if (const bson::Value* u = cmd.Get("update")) {
+    if (u->is_array()) {
+      return Status(ErrorCode::kNotImplemented, "pipeline-style updates are not supported by eddy yet");
+    }
+    if (!u->is_document()) return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
+    req.update = u->as_document();
+  }
+  EDDY_ASSIGN_OR_RETURN(query::FindAndModifyResult r, ctx.db->FindAndModify(ctx.db_name, coll, req));
+  bson::Document last{{"n", static_cast<int32_t>(r.n)}};
+  if (!req.remove) last.Append("updatedExisting", r.updated_existing);
+  if (r.upserted_id) last.Append("upserted", *r.upserted_id);
+  bson::Document reply{{"lastErrorObject", std::move(last)}};
+  reply.Append("value", r.value ? bson::Value(std::move(*r.value)) : bson::Value());
+  reply.Append("ok", 1.0);
+  return reply;
+}
+
+}  // namespace
+
+void RegisterCrudCommands(CommandTable& t) {
+  t["insert"] = {Insert, true};
+  t["update"] = {Update, true};
+  t["delete"] = {Delete, true};
+  t["findAndModify"] = {FindAndModify, true};
+  t["findandmodify"] = {FindAndModify, true};
+  t["find"] = {Find};
+  t["getMore"] = {GetMore};
+  t["killCursors"] = {KillCursors};
+  t["count"] = {Count};
+  t["distinct"] = {Distinct};
+}
+
+// Exposed for aggregate.cc and ddl.cc.
+Result<bson::Document> MakeCursorReply(CommandContext& ctx, std::string ns,
+                                       std::shared_ptr<ServerCursor> cursor, int64_t batch_size) {
+  return CursorReply(ctx, std::move(ns), std::move(cursor), batch_size, false, true,
+                     std::chrono::steady_clock::now());
+}
+
+}  // namespace eddy::wire

@@ -1,0 +1,140 @@
+#include "wire/commands/cursors.h"
+
+#include <random>
+
+#include "bson/codec.h"
+
+namespace eddy::wire {
+
+namespace {
+// Replies must stay under maxBsonObjectSize; leave room for the envelope.
+constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024 - 64 * 1024;
+}  // namespace
+
+Result<bool> VectorCursor::NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point,
+                                     bson::Array* out) {
+  size_t bytes = 0;
+  while (!docs_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size)) {
+    size_t sz = bson::EncodedSize(docs_.front());
+    if (!out->empty() && bytes + sz > kMaxBatchBytes) break;
+    bytes += sz;
+    out->push_back(std::move(docs_.front()));
+    docs_.pop_front();
+  }
+  return !docs_.empty();
+}
+
+Result<bool> FindServerCursor::NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point,
+                                         bson::Array* out) {
+  size_t bytes = 0;
+  while (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) {
+    bson::Document doc;
+    if (pending_) {
+      doc = std::move(*pending_);
+      pending_.reset();
+    } else if (!cursor_->Next(&doc)) {
+      EDDY_RETURN_IF_ERROR(cursor_->status());
+      return false;
+    }
+    size_t sz = bson::EncodedSize(doc);
+    if (!out->empty() && bytes + sz > kMaxBatchBytes) {
+      pending_ = std::move(doc);
+      return true;
+    }
+    bytes += sz;
+    out->push_back(std::move(doc));
+  }
+  // More may remain: peek so an exhausted cursor is reported in this batch (id 0).
+  bson::Document doc;
+  if (!cursor_->Next(&doc)) {
+    EDDY_RETURN_IF_ERROR(cursor_->status());
+    return false;
+  }
+  pending_ = std::move(doc);
+  return true;
+}
+
+Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
+                                           std::chrono::steady_clock::time_point deadline,
+                                           bson::Array* out) {
+  if (invalidated_) return false;
+  size_t bytes = 0;
+  while (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) {
+    // Wait only while the batch is empty: return what we have as soon as something arrived.
+    auto until = out->empty() ? deadline : std::chrono::steady_clock::now();
+    EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> e, cs_->Next(until));
+    if (!e) break;
+    bool invalidate = e->Get("operationType")->as_string() == "invalidate";
+    bytes += bson::EncodedSize(*e);
+    out->push_back(std::move(*e));
+    if (invalidate) {
+      invalidated_ = true;
+      return false;
+    }
+    if (bytes > kMaxBatchBytes / 2) break;
+  }
+  return true;
+}
+
+int64_t CursorManager::Add(std::string ns, std::shared_ptr<ServerCursor> cursor) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  std::lock_guard lock(mu_);
+  ReapLocked();
+  int64_t id;
+  do {
+    id = static_cast<int64_t>(rng() & 0x3FFFFFFFFFFFFFFF);
+  } while (id == 0 || cursors_.count(id));
+  cursors_[id] = Entry{std::move(ns), std::move(cursor), std::chrono::steady_clock::now(), false};
+  return id;
+}
+
+Result<std::shared_ptr<ServerCursor>> CursorManager::Checkout(int64_t id, std::string_view ns) {
+  std::lock_guard lock(mu_);
+  ReapLocked();
+  auto it = cursors_.find(id);
+  if (it == cursors_.end()) {
+    return Status(ErrorCode::kCursorNotFound, "cursor id " + std::to_string(id) + " not found");
+  }
+  if (it->second.ns != ns) {
+    return Status(ErrorCode::kUnauthorized, "Requested getMore on namespace '" + std::string(ns) +
+                                                "', but cursor belongs to a different namespace " +
+                                                it->second.ns);
+  }
+  if (it->second.in_use) {
+    return Status(ErrorCode::kOperationFailed,
+                  "cursor id " + std::to_string(id) + " is already in use");
+  }
+  it->second.in_use = true;
+  return it->second.cursor;
+}
+
+void CursorManager::Return(int64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = cursors_.find(id);
+  if (it == cursors_.end()) return;
+  it->second.in_use = false;
+  it->second.last_used = std::chrono::steady_clock::now();
+}
+
+bool CursorManager::Kill(int64_t id) {
+  std::lock_guard lock(mu_);
+  return cursors_.erase(id) > 0;
+}
+
+size_t CursorManager::size() {
+  std::lock_guard lock(mu_);
+  return cursors_.size();
+}
+
+void CursorManager::ReapLocked() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = cursors_.begin(); it != cursors_.end();) {
+    if (!it->second.in_use && now - it->second.last_used > idle_timeout_) {
+      it = cursors_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace eddy::wire

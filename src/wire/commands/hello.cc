@@ -1,0 +1,172 @@
+// Handshake and diagnostic commands: hello/isMaster, ping, buildInfo, getParameter, ...
+// The hello reply makes eddy a single-node replica-set primary, so drivers enable sessions,
+// retryable writes and watch(). No topologyVersion: clients poll instead of streaming
+// (reference/clients.md §3), which all of them support.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "wire/commands/command.h"
+
+namespace eddy::wire {
+namespace {
+
+bson::DateTime Now() {
+  using namespace std::chrono;
+  return bson::DateTime{duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
+}
+
+Result<bson::Document> Hello(CommandContext& ctx, const bson::Document& cmd) {
+  bson::Document r;
+  bool legacy = ctx.command_name != "hello";
+  const std::string& me = ctx.options->host_and_port;
+  bson::Timestamp t = ctx.db->engine().committed();
+  bson::DateTime wall = Now();
+  if (!ctx.options->set_name.empty()) {
+    r.Append("hosts", bson::Array{bson::Value(me)});
+    r.Append("setName", ctx.options->set_name);
+    r.Append("setVersion", int32_t{1});
+  }
+  r.Append(legacy ? "ismaster" : "isWritablePrimary", true);
+  r.Append("secondary", false);
+  if (!ctx.options->set_name.empty()) {
+    r.Append("primary", me);
+    r.Append("me", me);
+    bson::ObjectId election;
+    bson::ObjectId::FromHex("7fffffff0000000000000001", &election);
+    r.Append("electionId", election);
+    bson::Document optime{{"ts", t}, {"t", int64_t{1}}};
+    r.Append("lastWrite", bson::Document{{"opTime", optime},
+                                         {"lastWriteDate", wall},
+                                         {"majorityOpTime", optime},
+                                         {"majorityWriteDate", wall}});
+  }
+  if (const bson::Value* ok = cmd.Get("helloOk"); ok && ok->Truthy()) r.Append("helloOk", true);
+  r.Append("maxBsonObjectSize", int32_t{16 * 1024 * 1024});
+  r.Append("maxMessageSizeBytes", int32_t{48000000});
+  r.Append("maxWriteBatchSize", int32_t{100000});
+  r.Append("localTime", wall);
+  r.Append("logicalSessionTimeoutMinutes", int32_t{30});
+  r.Append("connectionId", static_cast<int32_t>(ctx.connection ? ctx.connection->id : 0));
+  r.Append("minWireVersion", int32_t{0});
+  r.Append("maxWireVersion", int32_t{21});
+  r.Append("readOnly", false);
+  r.Append("ok", 1.0);
+  return r;
+}
+
+Result<bson::Document> BuildInfo(CommandContext&, const bson::Document&) {
+  bson::Document r;
+  r.Append("version", "7.0.0");
+  r.Append("gitVersion", "eddy");
+  r.Append("versionArray", bson::Array{int32_t{7}, int32_t{0}, int32_t{0}, int32_t{0}});
+  r.Append("bits", int32_t{64});
+  r.Append("debug", false);
+  r.Append("maxBsonObjectSize", int32_t{16 * 1024 * 1024});
+  r.Append("modules", bson::Array{});
+  r.Append("storageEngines", bson::Array{bson::Value("eddy")});
+  r.Append("javascriptEngine", "none");
+  r.Append("ok", 1.0);
+  return r;
+}
+
+Result<bson::Document> GetParameter(CommandContext& ctx, const bson::Document& cmd) {
+  bson::Document r;
+  bool all = cmd.at(0).value.is_string() && cmd.at(0).value.as_string() == "*";
+  if (all || cmd.Has("featureCompatibilityVersion")) {
+    r.Append("featureCompatibilityVersion", bson::Document{{"version", "7.0"}});
+  }
+  if (all || cmd.Has("enableTestCommands")) {
+    r.Append("enableTestCommands", ctx.options->enable_test_commands);
+  }
+  if (all || cmd.Has("changeStreamOptions")) {
+    r.Append("changeStreamOptions", bson::Document{{"preAndPostImages", bson::Document{{"expireAfterSeconds", "off"}}}});
+  }
+  if (r.empty()) return Status(ErrorCode::kInvalidOptions, "no option found to get");
+  r.Append("ok", 1.0);
+  return r;
+}
+
+Result<bson::Document> HostInfo(CommandContext&, const bson::Document&) {
+  utsname u{};
+  ::uname(&u);
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  bson::Document system{{"currentTime", Now()},
+                        {"hostname", std::string(host)},
+                        {"cpuAddrSize", int32_t{64}},
+                        {"numCores", static_cast<int32_t>(std::thread::hardware_concurrency())},
+                        {"cpuArch", std::string(u.machine)}};
+  bson::Document os{{"type", std::string(u.sysname)}, {"name", std::string(u.sysname)},
+                    {"version", std::string(u.release)}};
+  return bson::Document{{"system", system}, {"os", os}, {"extra", bson::Document()}, {"ok", 1.0}};
+}
+
+Result<bson::Document> ServerStatus(CommandContext& ctx, const bson::Document&) {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  auto stats = ctx.db->engine().stats();
+  bson::Document r;
+  r.Append("host", std::string(host));
+  r.Append("version", "7.0.0");
+  r.Append("process", "eddy");
+  r.Append("pid", static_cast<int64_t>(::getpid()));
+  r.Append("localTime", Now());
+  r.Append("connections", bson::Document{{"current", int32_t{1}}, {"available", int32_t{1000000}}});
+  r.Append("eddy", bson::Document{{"groupCommits", static_cast<int64_t>(stats.groups)},
+                                  {"writeRequests", static_cast<int64_t>(stats.requests)},
+                                  {"changeLogEntries", static_cast<int64_t>(stats.entries)},
+                                  {"openCursors", static_cast<int64_t>(ctx.cursors->size())}});
+  r.Append("ok", 1.0);
+  return r;
+}
+
+Result<bson::Document> Ok(CommandContext&, const bson::Document&) { return bson::Document{{"ok", 1.0}}; }
+
+}  // namespace
+
+void RegisterHelloCommands(CommandTable& t) {
+  t["hello"] = {Hello};
+  t["isMaster"] = {Hello};
+  t["ismaster"] = {Hello};
+  t["ping"] = {Ok};
+  t["buildInfo"] = {BuildInfo};
+  t["buildinfo"] = {BuildInfo};
+  t["getParameter"] = {GetParameter};
+  t["hostInfo"] = {HostInfo};
+  t["serverStatus"] = {ServerStatus};
+  t["endSessions"] = {Ok};
+  t["killAllSessions"] = {Ok};
+  t["killSessions"] = {Ok};
+  t["refreshSessions"] = {Ok};
+  t["startSession"] = {[](CommandContext&, const bson::Document&) -> Result<bson::Document> {
+    bson::Binary id{4, std::string(16, '\0')};
+    bson::ObjectId o = bson::ObjectId::Generate();
+    std::memcpy(id.data.data(), o.bytes.data(), 12);
+    return bson::Document{{"id", bson::Document{{"id", id}}}, {"timeoutMinutes", int32_t{30}}, {"ok", 1.0}};
+  }};
+  t["whatsmyuri"] = {[](CommandContext& ctx, const bson::Document&) -> Result<bson::Document> {
+    return bson::Document{{"you", ctx.connection ? ctx.connection->remote : std::string()}, {"ok", 1.0}};
+  }};
+  t["getCmdLineOpts"] = {[](CommandContext&, const bson::Document&) -> Result<bson::Document> {
+    return bson::Document{{"argv", bson::Array{bson::Value("eddy"), bson::Value("serve")}},
+                          {"parsed", bson::Document()}, {"ok", 1.0}};
+  }};
+  t["getLog"] = {[](CommandContext&, const bson::Document& cmd) -> Result<bson::Document> {
+    if (cmd.at(0).value.is_string() && cmd.at(0).value.as_string() == "*") {
+      return bson::Document{{"names", bson::Array{bson::Value("global"), bson::Value("startupWarnings")}}, {"ok", 1.0}};
+    }
+    return bson::Document{{"totalLinesWritten", int32_t{0}}, {"log", bson::Array{}}, {"ok", 1.0}};
+  }};
+  t["connectionStatus"] = {[](CommandContext&, const bson::Document&) -> Result<bson::Document> {
+    return bson::Document{{"authInfo", bson::Document{{"authenticatedUsers", bson::Array{}},
+                                                      {"authenticatedUserRoles", bson::Array{}}}},
+                          {"ok", 1.0}};
+  }};
+  t["logout"] = {Ok};
+}
+
+}  // namespace eddy::wire
