@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The seed article's order/inventory workflow through PyMongo (Debian python3-pymongo)
+against a real `eddy serve`. Prints 'N passed, N failed' and exits non-zero on failure."""
+import sys
+import threading
+import traceback
+
+import pymongo
+from pymongo import InsertOne, UpdateOne, DeleteOne
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from eddy_server import EddyServer
+
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond)))
+    if not cond:
+        print("FAIL %s %s" % (name, detail))
+
+
+def run(uri):
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
+    db = client.shop
+    check("ping", db.command("ping")["ok"] == 1)
+    check("hello is a replica-set primary", client.admin.command("ismaster").get("setName") == "rs0")
+
+    # insertMany
+    r = db.inventory.insert_many([
+        {"_id": "sku-1", "product": "Keyboard", "available": 10, "reserved": 0, "reservations": []},
+        {"_id": "sku-2", "product": "Mouse", "available": 1, "reserved": 0, "reservations": []},
+        {"_id": "sku-3", "product": "Screen", "available": 5, "reserved": 0, "reservations": []},
+    ])
+    check("insert_many", len(r.inserted_ids) == 3)
+    db.customers.insert_many([{"_id": "c-1", "name": "Ada", "tier": "gold"},
+                              {"_id": "c-2", "name": "Bob", "tier": "silver"}])
+    orders = [{"_id": "o-%d" % i, "customer_id": "c-%d" % (i % 2 + 1),
+               "status": "pending" if i % 3 else "shipped", "total_amount": 50.0 * i,
+               "items": [{"product_id": "sku-1", "quantity": 1 + i % 2}]} for i in range(1, 11)]
+    db.orders.insert_many(orders)
+
+    # find with filters, sort, limit
+    top = list(db.orders.find({"status": "pending", "total_amount": {"$gte": 100}},
+                              {"total_amount": 1}).sort("total_amount", -1).limit(2))
+    check("find sort limit", [d["_id"] for d in top] == ["o-10", "o-8"], top)
+    check("find_one", db.orders.find_one({"_id": "o-3"})["status"] == "shipped")
+    check("batched cursor", len(list(db.orders.find().batch_size(3))) == 10)
+
+    # updateOne with $inc/$push under a $gte filter (reserve inventory)
+    def reserve(sku, qty, order):
+        return db.inventory.update_one(
+            {"_id": sku, "available": {"$gte": qty}},
+            {"$inc": {"available": -qty, "reserved": qty},
+             "$push": {"reservations": {"order_id": order, "quantity": qty}}}).modified_count
+    check("reserve ok", reserve("sku-1", 3, "o-1") == 1)
+    check("reserve insufficient", reserve("sku-2", 2, "o-1") == 0)
+    inv = db.inventory.find_one({"_id": "sku-1"})
+    check("reserved state", inv["available"] == 7 and inv["reservations"] == [{"order_id": "o-1", "quantity": 3}], inv)
+
+    # bulkWrite
+    br = db.orders.bulk_write([
+        InsertOne({"_id": "o-11", "customer_id": "c-1", "status": "pending", "total_amount": 5.0, "items": []}),
+        UpdateOne({"_id": "o-2"}, {"$set": {"status": "paid"}}),
+        UpdateOne({"_id": "o-99"}, {"$set": {"status": "new"}}, upsert=True),
+        DeleteOne({"_id": "o-11"}),
+    ])
+    check("bulk_write", br.inserted_count == 1 and br.modified_count == 1 and br.upserted_count == 1
+          and br.deleted_count == 1, br.bulk_api_result)
+
+    # deleteOne, countDocuments
+    check("delete_one", db.orders.delete_one({"_id": "o-99"}).deleted_count == 1)
+    check("count_documents", db.orders.count_documents({"status": "pending"}) == 6)
+    check("count_documents skip/limit", db.orders.count_documents({}, skip=2, limit=5) == 5)
+    check("estimated_document_count", db.orders.estimated_document_count() == 10)
+    check("distinct", sorted(db.orders.distinct("customer_id")) == ["c-1", "c-2"])
+
+    # aggregation with $lookup and $group
+    agg = list(db.orders.aggregate([
+        {"$match": {"status": {"$in": ["pending", "paid"]}}},
+        {"$lookup": {"from": "customers", "localField": "customer_id", "foreignField": "_id", "as": "customer"}},
+        {"$unwind": "$customer"},
+        {"$group": {"_id": "$customer.tier", "orders": {"$sum": 1}, "revenue": {"$sum": "$total_amount"}}},
+        {"$sort": {"_id": 1}},
+    ]))
+    check("aggregate lookup group", [(d["_id"], d["orders"]) for d in agg] == [("gold", 4), ("silver", 3)], agg)
+
+    # createIndex with a unique violation
+    db.customers.create_index("name", unique=True)
+    try:
+        db.customers.insert_one({"_id": "c-3", "name": "Ada"})
+        check("unique violation raised", False)
+    except DuplicateKeyError as e:
+        check("unique violation raised", e.code == 11000)
+    try:
+        db.orders.find_one({"status": {"$bogus": 1}})
+        check("bad operator raised", False)
+    except OperationFailure as e:
+        check("bad operator raised", e.code == 2 and "$bogus" in str(e))
+
+    # findAndModify
+    doc = db.orders.find_one_and_update({"_id": "o-4"}, {"$set": {"status": "shipped"}},
+                                        return_document=pymongo.ReturnDocument.AFTER)
+    check("find_one_and_update", doc["status"] == "shipped")
+
+    # A change stream sees the next order and its status update (the seed article's watcher).
+    with db.orders.watch([{"$match": {"operationType": {"$in": ["insert", "update"]}}}],
+                         full_document="updateLookup") as stream:
+        db.orders.insert_one({"_id": "o-20", "status": "pending", "total_amount": 1200.0})
+        db.orders.update_one({"_id": "o-20"}, {"$set": {"status": "shipped"}})
+        e1 = stream.next()
+        e2 = stream.next()
+        check("watch insert", e1["operationType"] == "insert" and e1["fullDocument"]["_id"] == "o-20", e1)
+        check("watch update", e2["operationType"] == "update"
+              and e2["updateDescription"]["updatedFields"] == {"status": "shipped"}
+              and e2["fullDocument"]["status"] == "shipped", e2)
+        token = stream.resume_token
+    db.orders.update_one({"_id": "o-20"}, {"$set": {"status": "delivered"}})
+    with db.orders.watch(resume_after=token) as resumed:
+        e3 = resumed.next()
+        check("resume_after", e3["updateDescription"]["updatedFields"] == {"status": "delivered"}, e3)
+
+    check("list_collections", sorted(db.list_collection_names()) == ["customers", "inventory", "orders"])
+    db.drop_collection("customers")
+    check("drop", "customers" not in db.list_collection_names())
+
+
+def main():
+    eddy = sys.argv[1]
+    with EddyServer(eddy) as server:
+        try:
+            run(server.uri)
+        except Exception:
+            traceback.print_exc()
+            results.append(("exception", False))
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print("pymongo: %d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
