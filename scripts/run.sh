@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 mkdir -p data
-exec build/tools/eddy/eddy demo --data ./data "$@"
+exec build/tools/eddy/eddy serve --data ./data "$@"
