@@ -15,6 +15,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,21 +42,41 @@ std::string EndpointString(const tcp::endpoint& ep) {
 }
 
 // One Dispatch in flight. The dispatcher's callback may run on any thread, at any time (even
-// after the server stopped), so it only ever touches this shared object: under `mu` it takes
-// `resume` (which posts to the session's strand) and runs it, or finds it already taken (used,
-// or cancelled by Stop) and does nothing.
+// after the server stopped), so it only ever touches this shared object. The first Complete
+// wins: it either resumes the waiting session (`resume` only posts to the session's strand) or,
+// if the session is not waiting yet, leaves the reply in `early` for Arm. Later Completes (a
+// buggy second callback, or the real callback after Stop cancelled the call) do nothing.
 struct PendingCall {
   std::mutex mu;
+  bool completed = false;
   std::function<void(Reply)> resume;
+  std::optional<Reply> early;
 
-  // Returns whether this call resumed the session.
   bool Complete(Reply reply) {
     std::lock_guard<std::mutex> l(mu);
-    if (!resume) return false;
-    std::function<void(Reply)> r = std::move(resume);
-    resume = nullptr;
-    r(std::move(reply));  // only posts; holding mu keeps Stop from racing the post
+    if (completed) return false;
+    completed = true;
+    if (resume) {
+      std::function<void(Reply)> r = std::move(resume);
+      resume = nullptr;
+      r(std::move(reply));  // only posts; holding mu keeps Stop from racing the post
+    } else {
+      early = std::move(reply);
+    }
     return true;
+  }
+
+  // Installs the session's resume function; runs it at once if the call already completed.
+  // Returns whether the call is still open (so the dispatcher should be called).
+  bool Arm(std::function<void(Reply)> r) {
+    std::lock_guard<std::mutex> l(mu);
+    if (early) {
+      r(std::move(*early));
+      early.reset();
+      return false;
+    }
+    resume = std::move(r);
+    return !completed;
   }
 };
 
@@ -152,7 +173,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   asio::awaitable<void> Loop();
   asio::awaitable<Reply> CallDispatcher(Request request);
-  asio::awaitable<bool> Write(const std::string& bytes);
+  asio::awaitable<bool> Write(std::string bytes);
 
   Server::Impl* server_;
   Strand strand_;       // every operation on socket_ runs here
@@ -160,7 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ConnectionInfo info_;
 };
 
-asio::awaitable<bool> Session::Write(const std::string& bytes) {
+asio::awaitable<bool> Session::Write(std::string bytes) {
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), async::kAsTuple);
   co_return !ec;
 }
@@ -172,31 +193,32 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request) {
     if (server_->stopping) co_return Reply{bson::Document{}, /*close_connection=*/true};
     server_->pending.insert(call);
   }
-  Reply reply = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
-      [this, call, &request](auto handler) {
-        // The awaitable handler is move-only; std::function needs a copyable callable.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        {
-          std::lock_guard<std::mutex> l(call->mu);
-          call->resume = [shared](Reply r) {
-            auto ex = asio::get_associated_executor(*shared);
-            asio::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
-          };
-        }
-        try {
-          server_->dispatcher->Dispatch(info_, std::move(request),
-                                        [call](Reply r) { call->Complete(std::move(r)); });
-        } catch (const std::exception& e) {
-          call->Complete(Reply{ErrorReplyBody(Status(ErrorCode::kInternalError,
-                                                     std::string("command threw: ") + e.what())),
-                               false});
-        } catch (...) {
-          call->Complete(Reply{
-              ErrorReplyBody(Status(ErrorCode::kInternalError, "command threw an exception")),
-              false});
-        }
-      },
-      asio::use_awaitable);
+  // Named objects, not temporaries inside the co_await expression: g++ 12 mishandles the
+  // lifetime of temporaries (a lambda holding shared_ptrs) in co_await full-expressions.
+  auto initiation = [this, call, &request](auto handler) {
+    // The awaitable handler is move-only; std::function needs a copyable callable.
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    bool open = call->Arm([shared](Reply r) {
+      auto ex = asio::get_associated_executor(*shared);
+      asio::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+    });
+    if (!open) return;  // Stop cancelled the call before it started
+    try {
+      server_->dispatcher->Dispatch(info_, std::move(request),
+                                    [call](Reply r) { call->Complete(std::move(r)); });
+    } catch (const std::exception& e) {
+      call->Complete(Reply{ErrorReplyBody(Status(ErrorCode::kInternalError,
+                                                 std::string("command threw: ") + e.what())),
+                           false});
+    } catch (...) {
+      call->Complete(Reply{
+          ErrorReplyBody(Status(ErrorCode::kInternalError, "command threw an exception")),
+          false});
+    }
+  };
+  asio::awaitable<Reply> op = asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
+      std::move(initiation), asio::use_awaitable);
+  Reply reply = co_await std::move(op);
   {
     std::lock_guard<std::mutex> l(server_->mu);
     server_->pending.erase(call);
@@ -235,17 +257,18 @@ asio::awaitable<void> Session::Loop() {
           server_->Log("connection %lld (%s): closing: %s", static_cast<long long>(info_.id),
                        info_.remote.c_str(), in.error.ToString().c_str());
           co_return;
-        case Inbound::Action::kReply:
+        case Inbound::Action::kReply: {
           if (in.more_to_come) break;
-          if (!co_await Write(SerializeError(in, server_->NextRequestId()))) co_return;
+          std::string out = SerializeError(in, server_->NextRequestId());
+          if (!co_await Write(std::move(out))) co_return;
           break;
+        }
         case Inbound::Action::kDispatch: {
           Reply reply = co_await CallDispatcher(std::move(in.request));
           if (reply.close_connection) co_return;
           if (in.more_to_come) break;
-          if (!co_await Write(SerializeResponse(in, server_->NextRequestId(), reply.body))) {
-            co_return;
-          }
+          std::string out = SerializeResponse(in, server_->NextRequestId(), reply.body);
+          if (!co_await Write(std::move(out))) co_return;
           break;
         }
       }
@@ -282,6 +305,7 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     std::shared_ptr<Session> session;
     {
       std::lock_guard<std::mutex> l(mu);
+      if (stopping) co_return;  // Stop has taken its snapshot of the sessions
       if (sessions.size() >= options.max_connections) {
         Log("connection refused because too many open connections: %zu (from %s)",
             sessions.size(), info.remote.c_str());
@@ -372,22 +396,21 @@ void Server::Stop() {
   Impl& s = *impl_;
   std::lock_guard<std::mutex> stop_lock(s.stop_mu);
   if (s.stopped) return;
-  s.stopping = true;
-
-  asio::post(s.acceptor_strand, [&s] {
-    asio::error_code ignored;
-    s.acceptor.close(ignored);
-  });
 
   std::vector<std::shared_ptr<Session>> live;
   std::unordered_set<std::shared_ptr<PendingCall>> calls;
   {
     std::lock_guard<std::mutex> l(s.mu);
+    s.stopping = true;  // under mu: no session registers or call starts after the snapshot
     for (auto& [id, weak] : s.sessions) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
     calls.swap(s.pending);
   }
+  asio::post(s.acceptor_strand, [&s] {
+    asio::error_code ignored;
+    s.acceptor.close(ignored);
+  });
   for (auto& session : live) session->CloseSoon();
   live.clear();  // the coroutines own their sessions
   // Sessions waiting on the dispatcher resume now with "close"; the real callbacks, whenever
