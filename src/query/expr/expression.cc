@@ -105,6 +105,9 @@ void EnsureBuiltins() {
     expr_internal::RegisterArithmetic();
     expr_internal::RegisterArrayAndString();
     expr_internal::RegisterConversion();
+    expr_internal::RegisterArrayOps();
+    expr_internal::RegisterStringOps();
+    expr_internal::RegisterDateOps();
     loading_builtins = false;
   });
 }

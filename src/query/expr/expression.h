@@ -156,6 +156,9 @@ void RegisterComparisonAndLogic();   // $eq.. $cmp $and $or $not $cond $ifNull $
 void RegisterArithmetic();           // $add $subtract ... $round $trunc
 void RegisterArrayAndString();       // $in $size $arrayElemAt ... $substrCP $type
 void RegisterConversion();           // $convert $toString $toInt ...
+void RegisterArrayOps();    // $filter $map $reduce $slice ... sets, $mergeObjects $getField $rand
+void RegisterStringOps();   // $regexMatch $regexFind(All) $split $trim ... $replaceAll
+void RegisterDateOps();     // $year ... $dateToString $dateFromString $dateAdd $dateDiff $dateTrunc
 }  // namespace expr_internal
 
 }  // namespace eddy::query
