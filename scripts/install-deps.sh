@@ -17,3 +17,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Real clients for the integration tests: the official Node driver and mongosh (npm registry).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$root/tests/drivers/node/node_modules/.bin/mongosh" ] || [ ! -d "$root/tests/drivers/node/node_modules/mongodb" ]; then
+  (cd "$root/tests/drivers/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
