@@ -296,12 +296,18 @@ Result<MaybeValue> Range(const std::vector<MaybeValue>& a) {
     EDDY_ASSIGN_OR_RETURN(step, RangeArg(a[2], 34447, "step value"));
     if (step == 0) return Error(34449, "$range requires a non-zero step value");
   }
+  // mongod caps $range at 100 MB (internalQueryMaxRangeBytes), counting each element as an int.
+  int64_t count = step > 0 ? (end > start ? (int64_t{end} - start + step - 1) / step : 0)
+                           : (start > end ? (int64_t{start} - end + (-step) - 1) / (-step) : 0);
+  if (count * static_cast<int64_t>(sizeof(Value)) > 100 * 1024 * 1024) {
+    return Error(146, "$range would use too much memory (" +
+                          std::to_string(count * static_cast<int64_t>(sizeof(Value))) +
+                          " bytes) and cannot spill to disk. Memory limit: 104857600 bytes");
+  }
   Array out;
+  out.reserve(static_cast<size_t>(count));
   for (int64_t i = start; step > 0 ? i < end : i > end; i += step) {
     out.push_back(Value(static_cast<int32_t>(i)));
-    if (out.size() > 64 * 1024 * 1024) {
-      return Error(5490, "$range would use too much memory");
-    }
   }
   return MaybeValue(Value(std::move(out)));
 }

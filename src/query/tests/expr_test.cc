@@ -933,6 +933,7 @@ TEST(ExprTest, NewOperatorErrors) {
       {"{$range: ['a', 5]}", "{}", 34443, "$range requires a numeric starting value"},
       {"{$range: [0, 5, 0]}", "{}", 34449, "non-zero step value"},
       {"{$range: [0, 1.5]}", "{}", 34446, "32-bit integer"},
+      {"{$range: [0, 2147483647]}", "{}", 146, "$range would use too much memory"},
       {"{$indexOfArray: [5, 1]}", "{}", 40090, "$indexOfArray requires an array"},
       {"{$indexOfArray: [[1], 1, -1]}", "{}", 40097, "nonnegative"},
       {"{$first: 5}", "{}", 28689, "$first's argument must be an array"},
@@ -1007,6 +1008,52 @@ TEST(ExprTest, NewOperatorErrors) {
     EXPECT_NE(r.status().message().find(c.message), std::string_view::npos)
         << c.expr << ": got '" << r.status().message() << "', want '" << c.message << "'";
   }
+}
+
+
+// The operators added with the pipeline, with odd operands: errors are fine, crashes are not.
+TEST(ExprTest, NewOperatorsNoCrashOnOddInput) {
+  const char* ops[] = {"$filter", "$map", "$reduce", "$slice", "$reverseArray", "$range",
+                       "$indexOfArray", "$first", "$last", "$zip", "$arrayToObject",
+                       "$objectToArray", "$setUnion", "$setIntersection", "$setDifference",
+                       "$setEquals", "$setIsSubset", "$anyElementTrue", "$allElementTrue",
+                       "$sortArray", "$sum", "$avg", "$max", "$min", "$stdDevPop", "$mergeObjects",
+                       "$getField", "$setField", "$unsetField", "$regexMatch", "$regexFind",
+                       "$regexFindAll", "$split", "$trim", "$ltrim", "$indexOfCP", "$indexOfBytes",
+                       "$strcasecmp", "$substrBytes", "$strLenBytes", "$replaceOne", "$replaceAll",
+                       "$year", "$week", "$isoWeek", "$dateToString", "$dateFromString",
+                       "$dateAdd", "$dateDiff", "$dateTrunc", "$dateToParts", "$dateFromParts"};
+  const char* args[] = {"1", "[]", "[1]", "[1, 2]", "['a', 'b', 'c']", "null", "'$a'",
+                        "['$a', '$b']", "[[1, 2], [2]]", "[[], -1]", "[[1], 2147483647, 1]",
+                        "['aé', 1, 1]", "[new Date(-62198755200001), 1]", "{}",
+                        "{input: '$a', cond: '$$this', in: '$$this', as: 'x'}",
+                        "{input: '$a', regex: '$b', options: 'i'}", "{input: [[1]], sortBy: {a: 1}}",
+                        "{inputs: ['$a', '$b'], useLongestLength: true}",
+                        "{field: 'a', input: '$b', value: '$$REMOVE'}", "{input: '$a', chars: ''}",
+                        "{input: 'x', find: '', replacement: ''}",
+                        "{date: '$a', format: '%Y%G%V%j', timezone: '$b'}",
+                        "{dateString: '$a', format: '%Y-%m', timezone: 'Europe/Paris'}",
+                        "{startDate: '$a', endDate: '$b', unit: 'week', amount: '$b', binSize: 3}",
+                        "{date: new Date(253402300800000), unit: 'year', timezone: 'Asia/Kolkata'}",
+                        "{year: 10000, month: -5, day: 400, isoWeek: 1}"};
+  std::vector<std::string> docs = {"{}", "{a: [1, 'x', null], b: [2]}", "{a: 'abc', b: 'b*'}",
+                                   "{a: new Date(0), b: 'UTC'}", "{a: {x: 1}, b: NaN}",
+                                   "{a: '2021-02-03', b: new Date(9e15)}"};
+  int evaluated = 0;
+  for (const char* op : ops) {
+    for (const char* arg : args) {
+      std::string expr = std::string("{") + op + ": " + arg + "}";
+      for (const auto& d : docs) {
+        Result<MaybeValue> r = Eval(expr, d);
+        if (r.ok()) {
+          ++evaluated;
+        } else {
+          EXPECT_FALSE(r.status().message().empty()) << expr;
+        }
+      }
+    }
+  }
+  EXPECT_GT(evaluated, 500);
 }
 
 }  // namespace
