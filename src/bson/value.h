@@ -136,9 +136,15 @@ class Document {
  public:
   Document() = default;
   Document(std::initializer_list<Field> fields);
+  // Declared here, defaulted below Field, so Field need not be complete yet (clang).
+  ~Document();
+  Document(const Document&);
+  Document(Document&&) noexcept;
+  Document& operator=(const Document&);
+  Document& operator=(Document&&) noexcept;
 
-  size_t size() const { return fields_.size(); }
-  bool empty() const { return fields_.empty(); }
+  size_t size() const;  // defined below Field: clang needs Field complete here
+  bool empty() const;
   std::vector<Field>::const_iterator begin() const;
   std::vector<Field>::const_iterator end() const;
   std::vector<Field>::iterator begin();
@@ -256,6 +262,14 @@ struct Field {
   Value value;
   bool operator==(const Field& other) const = default;
 };
+
+inline Document::~Document() = default;
+inline Document::Document(const Document&) = default;
+inline Document::Document(Document&&) noexcept = default;
+inline Document& Document::operator=(const Document&) = default;
+inline Document& Document::operator=(Document&&) noexcept = default;
+inline size_t Document::size() const { return fields_.size(); }
+inline bool Document::empty() const { return fields_.empty(); }
 
 struct CodeWithScope {
   std::string code;

@@ -120,6 +120,25 @@ def run(uri):
         e3 = resumed.next()
         check("resume_after", e3["updateDescription"]["updatedFields"] == {"status": "delivered"}, e3)
 
+    # failCommand fail point (test commands): an injected error, then a dropped connection
+    # on a retryable write that PyMongo retries, applied exactly once.
+    admin = client.admin
+    check("enableTestCommands", admin.command("getParameter", 1, enableTestCommands=1)["enableTestCommands"] is True)
+    admin.command("configureFailPoint", "failCommand", mode={"times": 1},
+                  data={"failCommands": ["find"], "errorCode": 2})
+    try:
+        db.orders.find_one({"_id": "o-1"})
+        check("failpoint error", False)
+    except OperationFailure as e:
+        check("failpoint error", e.code == 2)
+    check("failpoint used up", db.orders.find_one({"_id": "o-1"}) is not None)
+    before = db.orders.count_documents({})
+    admin.command("configureFailPoint", "failCommand", mode={"times": 1},
+                  data={"failCommands": ["insert"], "closeConnection": True})
+    db.orders.insert_one({"_id": "o-retry", "status": "pending"})
+    check("retryable write after closed connection", db.orders.count_documents({}) == before + 1)
+    admin.command("configureFailPoint", "failCommand", mode="off")
+
     check("list_collections", sorted(db.list_collection_names()) == ["customers", "inventory", "orders"])
     db.drop_collection("customers")
     check("drop", "customers" not in db.list_collection_names())
@@ -127,7 +146,7 @@ def run(uri):
 
 def main():
     eddy = sys.argv[1]
-    with EddyServer(eddy) as server:
+    with EddyServer(eddy, ["--enable-test-commands"]) as server:
         try:
             run(server.uri)
         except Exception:

@@ -45,11 +45,6 @@ bson::Document WithId(bson::Document doc) {
   return out;
 }
 
-Status NoCollection(std::string_view db, std::string_view coll) {
-  return Status(ErrorCode::kNamespaceNotFound,
-                "ns not found: " + std::string(db) + "." + std::string(coll));
-}
-
 class FindCursorImpl : public FindCursor {
  public:
   FindCursorImpl(std::unique_ptr<storage::ReadView> view, storage::CollectionPtr coll,

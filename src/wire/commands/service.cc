@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <list>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -112,6 +113,101 @@ struct CommandService::Impl {
   std::unordered_map<std::string, bson::Document> retry_replies;
   static constexpr size_t kMaxRetryRecords = 100000;
 
+  // The failCommand fail point (configureFailPoint, test commands only): drivers' own test
+  // suites use it to inject errors, closed connections and delays.
+  struct FailPoint {
+    bool active = false;
+    int64_t times = -1;  // remaining activations; -1: alwaysOn
+    int64_t skip = 0;
+    std::vector<std::string> commands;
+    std::optional<int32_t> error_code;
+    bson::Array error_labels;
+    bool close_connection = false;
+    int64_t block_ms = 0;
+    std::string app_name;
+  };
+  std::mutex fp_mu;
+  FailPoint fail_point;
+
+  Result<bson::Document> ConfigureFailPoint(const bson::Document& cmd) {
+    if (!options.enable_test_commands) {
+      return Status(ErrorCode::kCommandNotFound, "no such command: 'configureFailPoint' (start eddy with --enable-test-commands)");
+    }
+    const bson::Value& name = cmd.at(0).value;
+    if (!name.is_string() || name.as_string() != "failCommand") {
+      return Status(ErrorCode::kBadValue, "unknown fail point; eddy supports only 'failCommand'");
+    }
+    FailPoint fp;
+    const bson::Value* mode = cmd.Get("mode");
+    if (!mode) return Status(ErrorCode::kBadValue, "configureFailPoint needs a 'mode'");
+    if (mode->is_string() && mode->as_string() == "off") {
+      std::lock_guard lock(fp_mu);
+      fail_point = FailPoint();
+      return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
+    }
+    if (mode->is_string() && mode->as_string() == "alwaysOn") {
+      fp.times = -1;
+    } else if (mode->is_document() && mode->as_document().Has("times")) {
+      fp.times = mode->as_document().Get("times")->ToInt64();
+    } else if (mode->is_document() && mode->as_document().Has("skip")) {
+      fp.skip = mode->as_document().Get("skip")->ToInt64();
+      fp.times = -1;
+    } else {
+      return Status(ErrorCode::kBadValue, "mode must be 'off', 'alwaysOn', {times: n} or {skip: n}");
+    }
+    const bson::Value* data = cmd.Get("data");
+    if (!data || !data->is_document()) return Status(ErrorCode::kBadValue, "failCommand needs a 'data' document");
+    const bson::Document& d = data->as_document();
+    const bson::Value* fc = d.Get("failCommands");
+    if (!fc || !fc->is_array()) return Status(ErrorCode::kBadValue, "failCommand needs data.failCommands: [names]");
+    for (const bson::Value& v : fc->as_array()) {
+      if (v.is_string()) fp.commands.push_back(v.as_string());
+    }
+    if (const bson::Value* e = d.Get("errorCode")) fp.error_code = static_cast<int32_t>(e->ToInt64());
+    if (const bson::Value* l = d.Get("errorLabels"); l && l->is_array()) fp.error_labels = l->as_array();
+    if (const bson::Value* c = d.Get("closeConnection")) fp.close_connection = c->Truthy();
+    if (const bson::Value* b = d.Get("blockConnection"); b && b->Truthy()) {
+      const bson::Value* ms = d.Get("blockTimeMS");
+      fp.block_ms = ms ? ms->ToInt64() : 0;
+    }
+    if (const bson::Value* a = d.Get("appName"); a && a->is_string()) fp.app_name = a->as_string();
+    fp.active = true;
+    std::lock_guard lock(fp_mu);
+    fail_point = std::move(fp);
+    return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
+  }
+
+  // Whether the fail point fires for this command; fills *reply when it does.
+  bool FailPointFires(const std::string& name, Reply* reply) {
+    FailPoint fp;
+    {
+      std::lock_guard lock(fp_mu);
+      if (!fail_point.active) return false;
+      bool listed = false;
+      for (const std::string& c : fail_point.commands) listed = listed || c == name;
+      if (!listed) return false;
+      if (fail_point.skip > 0) {
+        fail_point.skip--;
+        return false;
+      }
+      if (fail_point.times == 0) return false;
+      if (fail_point.times > 0 && --fail_point.times == 0) fail_point.active = false;
+      fp = fail_point;
+    }
+    if (fp.block_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fp.block_ms));
+    if (fp.close_connection) {
+      reply->close_connection = true;
+      return true;
+    }
+    if (fp.error_code) {
+      Status s(static_cast<ErrorCode>(*fp.error_code), "Failing command via 'failCommand' failpoint");
+      reply->body = ErrorReply(s);
+      if (!fp.error_labels.empty()) reply->body.Append("errorLabels", fp.error_labels);
+      return true;
+    }
+    return false;  // block only
+  }
+
   Impl(query::Database* d, ServiceOptions o)
       : db(d), options(std::move(o)), cursors(options.cursor_timeout) {
     RegisterHelloCommands(table);
@@ -163,6 +259,12 @@ struct CommandService::Impl {
       return Decorate(std::move(reply));
     }
     const std::string& name = cmd.at(0).name;
+    if (name == "configureFailPoint") {
+      Result<bson::Document> r = ConfigureFailPoint(cmd);
+      reply.body = r.ok() ? std::move(r).value() : ErrorReply(r.status());
+      return Decorate(std::move(reply));
+    }
+    if (FailPointFires(name, &reply)) return reply.close_connection ? reply : Decorate(std::move(reply));
     auto it = table.find(name);
     if (it == table.end()) {
       reply.body = ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
