@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "wire/commands/command.h"
+#include "wire/protocol/compression.h"
 
 namespace eddy::wire {
 namespace {
@@ -54,6 +55,14 @@ Result<bson::Document> Hello(CommandContext& ctx, const bson::Document& cmd) {
   r.Append("minWireVersion", int32_t{0});
   r.Append("maxWireVersion", int32_t{21});
   r.Append("readOnly", false);
+  // Compression: the client's preferences that eddy implements, in the client's order.
+  if (const bson::Value* offered = cmd.Get("compression"); offered && offered->is_array()) {
+    bson::Array agreed;
+    for (const bson::Value& c : offered->as_array()) {
+      if (c.is_string() && SupportsCompressor(c.as_string())) agreed.push_back(c);
+    }
+    if (!agreed.empty()) r.Append("compression", std::move(agreed));
+  }
   r.Append("ok", 1.0);
   return r;
 }
