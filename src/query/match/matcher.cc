@@ -8,6 +8,7 @@
 #include "bson/compare.h"
 #include "query/expr/expression.h"
 #include "query/match/regex.h"
+#include "query/path.h"
 
 namespace eddy::query {
 namespace match_internal {
@@ -41,20 +42,6 @@ namespace {
 using namespace match_internal;  // NOLINT: implementation file
 
 constexpr ErrorCode kBadValue = ErrorCode::kBadValue;
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    if (dot == std::string_view::npos) {
-      parts.emplace_back(path.substr(start));
-      return parts;
-    }
-    parts.emplace_back(path.substr(start, dot - start));
-    start = dot + 1;
-  }
-}
 
 // The array index a path component names, if it is one: digits only, and written the way
 // BSON writes array field names ("0", "12", never "01"), since mongod compares the strings.

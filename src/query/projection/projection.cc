@@ -8,6 +8,7 @@
 #include "bson/json.h"
 #include "query/expr/expression.h"
 #include "query/match/matcher.h"
+#include "query/path.h"
 
 namespace eddy::query {
 namespace projection_internal {
@@ -58,20 +59,6 @@ using projection_internal::RootReplacement;
 constexpr ErrorCode Code(int n) { return static_cast<ErrorCode>(n); }
 
 std::string Shell(const bson::Value& v) { return bson::ToJson(v, bson::JsonMode::kShell); }
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    if (dot == std::string_view::npos) {
-      parts.emplace_back(path.substr(start));
-      return parts;
-    }
-    parts.emplace_back(path.substr(start, dot - start));
-    start = dot + 1;
-  }
-}
 
 // mongod's FieldPath rules.
 Status ValidateFieldPath(std::string_view path) {

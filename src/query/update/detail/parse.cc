@@ -507,21 +507,6 @@ Status CollectIdentifiers(const Document& filter, std::string* id) {
 
 }  // namespace
 
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    if (dot == std::string_view::npos) {
-      parts.emplace_back(path.substr(start));
-      break;
-    }
-    parts.emplace_back(path.substr(start, dot - start));
-    start = dot + 1;
-  }
-  return parts;
-}
-
 std::string JoinPath(const std::vector<std::string>& parts, size_t begin, size_t end) {
   std::string out;
   end = std::min(end, parts.size());

@@ -1,5 +1,6 @@
 // Parsing of operator updates and arrayFilters into the update tree (tree.h).
 #pragma once
+#include "query/path.h"
 #include <memory>
 #include <set>
 #include <string>
@@ -11,7 +12,7 @@
 namespace eddy::query::update_detail {
 
 // Splits a dotted path; "" yields one empty component.
-std::vector<std::string> SplitPath(std::string_view path);
+using query::SplitPath;  // query/path.h
 std::string JoinPath(const std::vector<std::string>& parts, size_t begin = 0,
                      size_t end = std::string::npos);
 bool IsArrayFilterComponent(std::string_view part);  // "$[]" or "$[id]"
