@@ -45,6 +45,22 @@ bson::Document WithId(bson::Document doc) {
   return out;
 }
 
+// Compiles a find's sort and projection (either may be empty: then left unset). The filter
+// lets the projection check positional "a.$" against it, as mongod does.
+Status CompileSortAndProjection(const bson::Document& sort_spec, const bson::Document& projection_spec,
+                                const bson::Document& filter, std::optional<SortSpec>* sort,
+                                std::optional<Projection>* projection) {
+  if (!sort_spec.empty()) {
+    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(sort_spec));
+    *sort = std::move(s);
+  }
+  if (!projection_spec.empty()) {
+    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(projection_spec, &filter));
+    *projection = std::move(p);
+  }
+  return Status::OK();
+}
+
 class FindCursorImpl : public FindCursor {
  public:
   FindCursorImpl(std::unique_ptr<storage::ReadView> view, storage::CollectionPtr coll,
@@ -445,15 +461,8 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
   }
   EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(req.filter));
   std::optional<SortSpec> sort;
-  if (!req.sort.empty()) {
-    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(req.sort));
-    sort = std::move(s);
-  }
   std::optional<Projection> projection;
-  if (!req.fields.empty()) {
-    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(req.fields));
-    projection = std::move(p);
-  }
+  EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &sort, &projection));
   std::optional<query::Update> update;
   if (req.update) {
     const bson::Array* filters = req.array_filters ? &*req.array_filters : nullptr;
@@ -545,15 +554,9 @@ Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std:
   if (options.limit < 0) return Status(ErrorCode::kBadValue, "limit value must be non-negative, but received: " + std::to_string(options.limit));
   EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(options.filter));
   std::optional<SortSpec> sort;
-  if (!options.sort.empty()) {
-    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(options.sort));
-    sort = std::move(s);
-  }
   std::optional<Projection> projection;
-  if (!options.projection.empty()) {
-    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(options.projection, &options.filter));
-    projection = std::move(p);
-  }
+  EDDY_RETURN_IF_ERROR(
+      CompileSortAndProjection(options.sort, options.projection, options.filter, &sort, &projection));
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
   storage::CollectionPtr c = view->catalog().Find(db, coll);
   if (!c) return std::unique_ptr<FindCursor>(new EmptyCursor());
