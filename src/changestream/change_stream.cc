@@ -1,6 +1,7 @@
 #include "changestream/change_stream.h"
 
 #include "bson/json.h"
+#include "changestream/hub.h"
 #include "changestream/resume_token.h"
 #include "storage/key_encoding.h"
 
@@ -17,25 +18,41 @@ bool IsInternalNamespace(std::string_view db, std::string_view coll) {
          coll.find('$') != std::string_view::npos;
 }
 
+
+bool InScopeOf(const bson::Document& entry, const WatchOptions& options) {
+  const std::string& op = entry.Get("op")->as_string();
+  const std::string& db = entry.Get("db")->as_string();
+  const bson::Value* coll_v = entry.Get("coll");
+  std::string_view coll = coll_v ? std::string_view(coll_v->as_string()) : std::string_view();
+  if (!options.show_expanded_events && IsExpandedOnly(op)) return false;
+  if (!options.db.empty() && db != options.db) return false;
+  if (!options.collection.empty() && (op == "dropDatabase" || coll != options.collection)) {
+    return false;
+  }
+  if (options.db.empty() && IsInternalNamespace(db, coll)) return false;
+  return true;
+}
+
+// A collection stream ends at the drop or rename of its collection.
+bool EndsStream(const bson::Document& entry, const WatchOptions& options) {
+  if (options.collection.empty()) return false;
+  const std::string& op = entry.Get("op")->as_string();
+  return (op == "drop" || op == "rename") && InScopeOf(entry, options);
+}
+
 }  // namespace
 
 Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
                                                  const WatchOptions& options,
                                                  storage::Engine* engine) {
+  if (!InScopeOf(entry, options)) return std::optional<bson::Document>();
   const std::string& op = entry.Get("op")->as_string();
   const std::string& db = entry.Get("db")->as_string();
   const bson::Value* coll_v = entry.Get("coll");
   std::string coll = coll_v ? coll_v->as_string() : std::string();
-  if (!options.show_expanded_events && IsExpandedOnly(op)) return std::optional<bson::Document>();
-  if (!options.db.empty() && db != options.db) return std::optional<bson::Document>();
-  bool collection_stream = !options.collection.empty();
-  if (collection_stream && op != "dropDatabase" && coll != options.collection) {
-    return std::optional<bson::Document>();
-  }
-  if (collection_stream && op == "dropDatabase") return std::optional<bson::Document>();
-  if (options.db.empty() && IsInternalNamespace(db, coll)) return std::optional<bson::Document>();
 
   ResumeToken token;
+  token.kind = ResumeToken::kEvent;
   token.cluster_time = entry.Get("ts")->as_timestamp();
   const bson::Value* dk = entry.Get("dk");
   if (dk) {
@@ -65,6 +82,10 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
         break;
       case FullDocument::kUpdateLookup: {
         // The current version of the document, or null if it is gone (as MongoDB does).
+        if (engine == nullptr) {
+          e.Append("fullDocument", bson::Value());
+          break;
+        }
         std::unique_ptr<storage::ReadView> view = engine->NewReadView();
         storage::CollectionPtr c = view->catalog().Find(db, coll);
         bson::Value current;
@@ -118,15 +139,108 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
   return std::optional<bson::Document>(std::move(e));
 }
 
-Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine* engine,
-                                                         WatchOptions options) {
+// ---------------------------------------------------------------------------------------
+// Interest
+
+namespace {
+
+// The change-log field holding what an event path reads, or "" when the event path has no
+// fixed counterpart in the entry.
+std::string EntryPath(std::string_view event_path, const WatchOptions& o) {
+  auto under = [&](std::string_view prefix, std::string_view entry_prefix) -> std::string {
+    if (event_path.size() > prefix.size() && event_path.starts_with(prefix) &&
+        event_path[prefix.size()] == '.') {
+      return std::string(entry_prefix) + std::string(event_path.substr(prefix.size()));
+    }
+    return std::string();
+  };
+  if (event_path == "operationType") return "op";
+  if (event_path == "ns.db") return "db";
+  if (event_path == "ns.coll") return "coll";
+  if (std::string p = under("documentKey", "dk"); !p.empty()) return p;
+  if (std::string p = under("updateDescription", "ud"); !p.empty()) return p;
+  // With updateLookup an update's fullDocument is read at event time, not logged.
+  if (o.full_document != FullDocument::kUpdateLookup) {
+    if (std::string p = under("fullDocument", "doc"); !p.empty()) return p;
+  }
+  if (std::string p = under("fullDocumentBeforeChange", "pre"); !p.empty()) return p;
+  return std::string();
+}
+
+}  // namespace
+
+Interest::Interest(WatchOptions options, query::Matcher matcher)
+    : options_(std::move(options)), matcher_(std::move(matcher)) {}
+
+Result<std::shared_ptr<const Interest>> Interest::Make(WatchOptions options) {
   EDDY_ASSIGN_OR_RETURN(query::Matcher matcher, query::Matcher::Compile(options.filter));
-  std::unique_ptr<ChangeStream> cs(new ChangeStream(engine, std::move(options), std::move(matcher)));
-  if (cs->options_.resume_after) {
-    EDDY_ASSIGN_OR_RETURN(ResumeToken t, ResumeToken::Parse(bson::Value(*cs->options_.resume_after)));
+  std::shared_ptr<Interest> in(new Interest(std::move(options), std::move(matcher)));
+  // Anchor on the most selective equality the filter implies: a value predicate beats
+  // operationType, fewer values beat more.
+  size_t best = 0;
+  for (query::PathPredicate& p : query::ExtractIndexablePredicates(in->options_.filter)) {
+    if (p.kind == query::PathPredicate::kRange) continue;
+    std::string path = EntryPath(p.path, in->options_);
+    if (path.empty()) continue;
+    std::vector<bson::Value> values;
+    if (p.kind == query::PathPredicate::kEq) values.push_back(p.eq);
+    else values = p.in;
+    if (values.empty()) continue;
+    size_t score = (path == "op" ? 1000 : 0) + values.size();
+    if (in->anchor_path_.empty() || score < best) {
+      best = score;
+      in->anchor_path_ = std::move(path);
+      in->anchor_values_ = std::move(values);
+    }
+  }
+  return std::shared_ptr<const Interest>(std::move(in));
+}
+
+std::string Interest::bucket_key() const {
+  if (options_.collection.empty()) return options_.db;
+  return options_.db + std::string(1, '\0') + options_.collection;
+}
+
+bool Interest::InScope(const bson::Document& entry) const { return InScopeOf(entry, options_); }
+
+bool Interest::Concerns(const bson::Document& entry) const {
+  if (!InScopeOf(entry, options_)) return false;
+  if (EndsStream(entry, options_)) return true;
+  if (options_.full_document == FullDocument::kUpdateLookup &&
+      entry.Get("op")->as_string() == "update") {
+    return true;
+  }
+  Result<std::optional<bson::Document>> event = BuildEvent(entry, options_, nullptr);
+  if (!event.ok()) return true;  // the stream will report the error
+  return event->has_value() && matcher_.Matches(**event);
+}
+
+// ---------------------------------------------------------------------------------------
+// ChangeStream
+
+struct ChangeStream::Skip {
+  std::mutex mu;
+  uint64_t from = 0;  // the position the wake was armed at
+  uint64_t to = 0;    // entries up to here were checked and do not concern the stream
+};
+
+Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine* engine,
+                                                         WatchOptions options, Hub* hub) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<const Interest> interest, Interest::Make(std::move(options)));
+  std::unique_ptr<ChangeStream> cs(new ChangeStream(engine, std::move(interest), hub));
+  const WatchOptions& o = cs->interest_->options();
+  std::optional<ResumeToken> token;
+  if (o.resume_after) {
+    EDDY_ASSIGN_OR_RETURN(ResumeToken t, ResumeToken::Parse(bson::Value(*o.resume_after)));
+    token = t;
+    if (t.kind == ResumeToken::kInvalidate && !o.start_after) {
+      return Status(static_cast<ErrorCode>(260),
+                    "Attempting to resume a change stream using 'resumeAfter' is not allowed "
+                    "from an invalidate notification.");
+    }
     cs->position_ = t.cluster_time;
-  } else if (cs->options_.start_at_operation_time) {
-    uint64_t at = cs->options_.start_at_operation_time->AsUint64();
+  } else if (o.start_at_operation_time) {
+    uint64_t at = o.start_at_operation_time->AsUint64();
     cs->position_ = bson::Timestamp::FromUint64(at == 0 ? 0 : at - 1);
   } else {
     cs->position_ = engine->committed();
@@ -136,35 +250,93 @@ Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine* engine
                   "Resume of change stream was not possible, as the resume point may no longer "
                   "be in the oplog.");
   }
+  if (token && token->kind == ResumeToken::kEvent) {
+    // The token must name an event this server logged (and still holds).
+    bson::Timestamp before = bson::Timestamp::FromUint64(token->cluster_time.AsUint64() - 1);
+    EDDY_ASSIGN_OR_RETURN(std::vector<storage::ChangeLogEntry> at, engine->ReadChangeLog(before, 1));
+    if (at.empty() || at[0].ts != token->cluster_time) {
+      return Status(ErrorCode::kChangeStreamFatalError,
+                    "cannot resume stream; the resume token was not found. " +
+                        bson::ToJson(*o.resume_after));
+    }
+    EDDY_ASSIGN_OR_RETURN(bson::Document entry, at[0].Decode());
+    if (EndsStream(entry, o)) {
+      // Resuming from the drop/rename itself: the invalidate comes next.
+      ResumeToken inv = *token;
+      inv.kind = ResumeToken::kInvalidate;
+      inv.document_key.clear();
+      bson::Document e;
+      e.Append("_id", inv.ToDocument());
+      e.Append("operationType", "invalidate");
+      e.Append("clusterTime", token->cluster_time);
+      e.Append("wallTime", *entry.Get("wall"));
+      cs->pending_invalidate_ = std::move(e);
+    }
+  }
   return cs;
 }
 
-ChangeStream::ChangeStream(storage::Engine* engine, WatchOptions options, query::Matcher matcher)
-    : engine_(engine), options_(std::move(options)), matcher_(std::move(matcher)) {}
+ChangeStream::ChangeStream(storage::Engine* engine, std::shared_ptr<const Interest> interest,
+                           Hub* hub)
+    : engine_(engine), interest_(std::move(interest)), hub_(hub), skip_(std::make_shared<Skip>()) {}
+
+ChangeStream::~ChangeStream() { CancelWake(); }
+
+Status ChangeStream::Consume(bson::Timestamp ts, const bson::Document& entry) {
+  const WatchOptions& o = interest_->options();
+  EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event, BuildEvent(entry, o, engine_));
+  position_ = ts;
+  if (event && interest_->matcher().Matches(*event)) ready_.push_back(std::move(*event));
+  if (EndsStream(entry, o)) {
+    ResumeToken t;
+    t.cluster_time = ts;
+    t.kind = ResumeToken::kInvalidate;
+    bson::Document inv;
+    inv.Append("_id", t.ToDocument());
+    inv.Append("operationType", "invalidate");
+    inv.Append("clusterTime", ts);
+    inv.Append("wallTime", *entry.Get("wall"));
+    // A $match may drop the invalidate; the stream ends either way (as mongod's does).
+    if (interest_->matcher().Matches(inv)) ready_.push_back(std::move(inv));
+    invalidated_ = true;
+  }
+  return Status::OK();
+}
 
 Status ChangeStream::Fill() {
-  EDDY_ASSIGN_OR_RETURN(std::vector<storage::ChangeLogEntry> entries,
-                        engine_->ReadChangeLog(position_, options_.batch_entries));
-  for (const storage::ChangeLogEntry& entry : entries) {
-    position_ = entry.ts;
-    EDDY_ASSIGN_OR_RETURN(bson::Document decoded, entry.Decode());
-    EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event, BuildEvent(decoded, options_, engine_));
-    if (!event) continue;
-    if (!matcher_.Matches(*event)) continue;
-    const std::string& op = event->Get("operationType")->as_string();
-    ready_.push_back(std::move(*event));
-    // A collection stream ends with invalidate after its collection is dropped or renamed.
-    if (!options_.collection.empty() && (op == "drop" || op == "rename")) {
-      ResumeToken t;
-      t.cluster_time = entry.ts;
-      bson::Document inv;
-      inv.Append("_id", t.ToDocument());
-      inv.Append("operationType", "invalidate");
-      inv.Append("clusterTime", entry.ts);
-      inv.Append("wallTime", *decoded.Get("wall"));
-      ready_.push_back(std::move(inv));
-      break;
+  if (pending_invalidate_) {
+    ready_.push_back(std::move(*pending_invalidate_));
+    pending_invalidate_.reset();
+    invalidated_ = true;
+    return Status::OK();
+  }
+  if (invalidated_) return Status::OK();
+  {
+    // The hub checked these entries for us while we waited: nothing in them concerns us.
+    std::lock_guard lock(skip_->mu);
+    if (skip_->from == position_.AsUint64() && skip_->to > skip_->from) {
+      position_ = bson::Timestamp::FromUint64(skip_->to);
     }
+    skip_->from = skip_->to = 0;
+  }
+  const size_t batch = interest_->options().batch_entries;
+  if (hub_) {
+    std::vector<TailEntryPtr> ring;
+    if (hub_->Read(position_, batch, &ring)) {
+      for (const TailEntryPtr& e : ring) {
+        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->entry));
+        if (invalidated_) return Status::OK();
+      }
+      // Entries the tailer has not reached yet come from the engine below.
+      if (ring.size() == batch || !(position_ < engine_->committed())) return Status::OK();
+    }
+  }
+  EDDY_ASSIGN_OR_RETURN(std::vector<storage::ChangeLogEntry> entries,
+                        engine_->ReadChangeLog(position_, batch));
+  for (const storage::ChangeLogEntry& entry : entries) {
+    EDDY_ASSIGN_OR_RETURN(bson::Document decoded, entry.Decode());
+    EDDY_RETURN_IF_ERROR(Consume(entry.ts, decoded));
+    if (invalidated_) break;
   }
   return Status::OK();
 }
@@ -181,18 +353,42 @@ Result<std::optional<bson::Document>> ChangeStream::TryNext() {
 Result<std::optional<bson::Document>> ChangeStream::Next(std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> e, TryNext());
-    if (e) return e;
+    if (e || invalidated()) return e;
     if (!engine_->WaitForCommit(position_, deadline)) return std::optional<bson::Document>();
   }
 }
 
 bson::Document ChangeStream::resume_token() const {
-  if (ready_.empty()) {
-    ResumeToken t;
-    t.cluster_time = position_;
-    return t.ToDocument();
+  if (!ready_.empty()) return last_token_;
+  if (!last_token_.empty()) {
+    // The last event returned is the last position scanned: its own token.
+    Result<ResumeToken> t = ResumeToken::Parse(bson::Value(last_token_));
+    if (t.ok() && t->cluster_time == position_) return last_token_;
   }
-  return last_token_;
+  return ResumeToken::HighWaterMark(position_).ToDocument();
+}
+
+bool ChangeStream::ArmWake(std::chrono::steady_clock::time_point deadline,
+                           std::function<void()> wake) {
+  if (hub_ == nullptr || !ready_.empty() || pending_invalidate_ || invalidated_) return false;
+  CancelWake();
+  std::shared_ptr<Skip> skip = skip_;
+  uint64_t from = position_.AsUint64();
+  wake_id_ = hub_->Await(interest_, position_, deadline,
+                         [skip, from, wake = std::move(wake)](bson::Timestamp checked) {
+                           {
+                             std::lock_guard lock(skip->mu);
+                             skip->from = from;
+                             skip->to = checked.AsUint64();
+                           }
+                           wake();
+                         });
+  return wake_id_ != 0;
+}
+
+void ChangeStream::CancelWake() {
+  if (wake_id_ != 0 && hub_ != nullptr) hub_->Cancel(wake_id_);
+  wake_id_ = 0;
 }
 
 }  // namespace eddy::changestream

@@ -4,10 +4,15 @@
 //    documentKey, fullDocument?, updateDescription?, fullDocumentBeforeChange?, to?}
 // and the filter is a query over that document (as a $match after $changeStream).
 //
+// With a Hub (hub.h) a stream reads recent entries from the hub's shared ring and can wait
+// for relevant events without a thread (ArmWake); without one it reads the engine directly.
+//
 // Thread-safety: one ChangeStream is used by one thread at a time; any number may be open.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +24,8 @@
 
 namespace eddy::changestream {
 
+class Hub;
+
 enum class FullDocument { kDefault, kUpdateLookup, kWhenAvailable, kRequired };
 enum class FullDocumentBeforeChange { kOff, kWhenAvailable, kRequired };
 
@@ -29,6 +36,9 @@ struct WatchOptions {
   // Where to start: after this resume token, or at (including) this cluster time; neither:
   // events committed after Open().
   std::optional<bson::Document> resume_after;
+  // resume_after came as startAfter: an invalidate token is a valid start (the stream goes on
+  // with the events after the drop/rename) instead of InvalidResumeToken (260).
+  bool start_after = false;
   std::optional<bson::Timestamp> start_at_operation_time;
   FullDocument full_document = FullDocument::kDefault;
   FullDocumentBeforeChange full_document_before_change = FullDocumentBeforeChange::kOff;
@@ -38,11 +48,45 @@ struct WatchOptions {
   size_t batch_entries = 1024;
 };
 
+// What one stream wants, in the form the hub indexes and checks: its scope, options and
+// compiled filter. Immutable; shared by the stream and its hub registrations.
+class Interest {
+ public:
+  static Result<std::shared_ptr<const Interest>> Make(WatchOptions options);
+
+  const WatchOptions& options() const { return options_; }
+  const query::Matcher& matcher() const { return matcher_; }
+  // The hub bucket: "db\0coll" for a collection stream, "db" for a database, "" for all.
+  std::string bucket_key() const;
+  // Whether `entry` (a decoded change-log entry) is in the stream's scope at all.
+  bool InScope(const bson::Document& entry) const;
+  // Whether `entry` makes the stream produce anything: an event passing the filter, an
+  // invalidate or an error. Never false when it would (so a stream may skip entries for
+  // which it is false); true without checking where the event needs a read (updateLookup).
+  bool Concerns(const bson::Document& entry) const;
+
+  // The index anchor: every event passing the filter has one of `values` at `path` of the
+  // change-log entry (path "op" for operationType). Empty path: no anchor.
+  const std::string& anchor_path() const { return anchor_path_; }
+  const std::vector<bson::Value>& anchor_values() const { return anchor_values_; }
+
+ private:
+  Interest(WatchOptions options, query::Matcher matcher);
+  WatchOptions options_;
+  query::Matcher matcher_;
+  std::string anchor_path_;
+  std::vector<bson::Value> anchor_values_;
+};
+
 class ChangeStream {
  public:
   // Errors: BadValue for malformed tokens or filters; ChangeStreamHistoryLost (286) when the
-  // start point is older than the retained history.
-  static Result<std::unique_ptr<ChangeStream>> Open(storage::Engine* engine, WatchOptions options);
+  // start point is older than the retained history; ChangeStreamFatalError (280) when a
+  // resume token names no event in the retained history; InvalidResumeToken (260) for
+  // resumeAfter from an invalidate.
+  static Result<std::unique_ptr<ChangeStream>> Open(storage::Engine* engine, WatchOptions options,
+                                                    Hub* hub = nullptr);
+  ~ChangeStream();
 
   // The next event; waits until `deadline` for one. nullopt when none arrived in time.
   Result<std::optional<bson::Document>> Next(std::chrono::steady_clock::time_point deadline);
@@ -50,23 +94,41 @@ class ChangeStream {
   Result<std::optional<bson::Document>> TryNext();
   // Resumes after everything seen so far (the last event, or the last scanned position).
   bson::Document resume_token() const;
+  // True once the stream returned its invalidate: it has no more events.
+  bool invalidated() const { return invalidated_ && ready_.empty(); }
+
+  // Asks the hub to call `wake` once, when an entry after everything read so far concerns
+  // this stream or at `deadline`. False when it must not wait (there may be events to read
+  // now, or there is no hub): read again instead. wake runs on the hub's thread.
+  bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake);
+  // Withdraws an armed wake (before the stream is read again).
+  void CancelWake();
+
+  const WatchOptions& options() const { return interest_->options(); }
 
  private:
-  ChangeStream(storage::Engine* engine, WatchOptions options, query::Matcher matcher);
+  struct Skip;
+  ChangeStream(storage::Engine* engine, std::shared_ptr<const Interest> interest, Hub* hub);
   Status Fill();
-  Result<std::optional<bson::Document>> Assemble(const storage::ChangeLogEntry& entry);
+  Status Consume(bson::Timestamp ts, const bson::Document& entry);
 
   storage::Engine* engine_;
-  WatchOptions options_;
-  query::Matcher matcher_;
+  std::shared_ptr<const Interest> interest_;
+  Hub* hub_;
   bson::Timestamp position_;  // every entry <= position_ has been consumed
   std::deque<bson::Document> ready_;
   bson::Document last_token_;
+  bool invalidated_ = false;
+  // Resuming from a drop/rename token with resumeAfter re-delivers the invalidate.
+  std::optional<bson::Document> pending_invalidate_;
+  uint64_t wake_id_ = 0;
+  std::shared_ptr<Skip> skip_;
 };
 
-// Builds the MongoDB change event for one change-log entry (no filtering). `lookup` fetches
-// the current document for fullDocument: updateLookup (may be null). nullopt for entries that
-// are not events under the options (e.g. "create" without show_expanded_events).
+// Builds the MongoDB change event for one change-log entry (no filtering). `engine` serves
+// fullDocument: updateLookup (may be null: fullDocument is then null). nullopt for entries
+// that are not events under the options (other namespaces, "create" without
+// show_expanded_events, ...).
 Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
                                                  const WatchOptions& options,
                                                  storage::Engine* engine);

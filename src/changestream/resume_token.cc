@@ -26,8 +26,11 @@ int Nibble(char c) {
 
 bson::Document ResumeToken::ToDocument() const {
   std::string raw;
-  raw.push_back('\x01');
+  raw.push_back('\x02');
   storage::AppendBigEndian64(cluster_time.AsUint64(), &raw);
+  raw.push_back(static_cast<char>(kind));
+  raw.push_back(static_cast<char>(fragment >> 8));
+  raw.push_back(static_cast<char>(fragment & 0xFF));
   raw.append(document_key);
   return bson::Document{{"_data", Hex(raw)}};
 }
@@ -54,13 +57,25 @@ Result<ResumeToken> ResumeToken::Parse(const bson::Value& token) {
     }
     raw.push_back(static_cast<char>(hi * 16 + lo));
   }
-  if (raw[0] != '\x01') {
+  ResumeToken t;
+  t.cluster_time = bson::Timestamp::FromUint64(storage::ReadBigEndian64(std::string_view(raw).substr(1, 8)));
+  if (raw[0] == '\x01') {
+    // Version 1 had no kind: a token with a key was an event's, one without a position.
+    t.document_key = raw.substr(9);
+    t.kind = t.document_key.empty() ? kHighWaterMark : kEvent;
+    return t;
+  }
+  if (raw[0] != '\x02') {
     return Status(ErrorCode::kBadValue, "malformed resume token: unknown version " +
                                             std::to_string(static_cast<uint8_t>(raw[0])));
   }
-  ResumeToken t;
-  t.cluster_time = bson::Timestamp::FromUint64(storage::ReadBigEndian64(std::string_view(raw).substr(1, 8)));
-  t.document_key = raw.substr(9);
+  if (raw.size() < 12 || static_cast<uint8_t>(raw[9]) > kInvalidate) {
+    return Status(ErrorCode::kBadValue, "malformed resume token: _data '" + hex +
+                                            "' is not a token issued by this server");
+  }
+  t.kind = static_cast<Kind>(raw[9]);
+  t.fragment = static_cast<uint16_t>((static_cast<uint8_t>(raw[10]) << 8) | static_cast<uint8_t>(raw[11]));
+  t.document_key = raw.substr(12);
   return t;
 }
 

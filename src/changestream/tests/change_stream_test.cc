@@ -124,11 +124,23 @@ TEST_F(ChangeStreamTest, BadTokensAndFiltersAreClearErrors) {
   o.filter = J("{operationType: {$nope: 1}}");
   EXPECT_EQ(ChangeStream::Open(&db_->engine(), o).status().code(), ErrorCode::kBadValue);
   EXPECT_FALSE(ResumeToken::Parse(bson::Value("x")).ok());
-  ResumeToken t{bson::Timestamp{5, 6}, "k"};
+  ResumeToken t;
+  t.cluster_time = bson::Timestamp{5, 6};
+  t.fragment = 3;
+  t.document_key = "k";
   auto back = ResumeToken::Parse(bson::Value(t.ToDocument()));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->cluster_time, (bson::Timestamp{5, 6}));
+  EXPECT_EQ(back->kind, ResumeToken::kEvent);
+  EXPECT_EQ(back->fragment, 3);
   EXPECT_EQ(back->document_key, "k");
+  // Tokens sort like positions: a high-water mark before the event at the same time.
+  std::string hwm = ResumeToken::HighWaterMark({5, 6}).ToDocument().Get("_data")->as_string();
+  EXPECT_LT(hwm, t.ToDocument().Get("_data")->as_string());
+  // Version 1 tokens (session 1 format) still parse.
+  auto v1 = ResumeToken::Parse(bson::Value(J("{_data: '010000000500000006'}")));
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->kind, ResumeToken::kHighWaterMark);
 }
 
 // Watchers running during a write storm see every write exactly once, in commit order, and

@@ -1,0 +1,320 @@
+#include "changestream/hub.h"
+
+#include <algorithm>
+
+#include "bson/compare.h"
+#include "changestream/change_stream.h"
+
+namespace eddy::changestream {
+
+using Clock = std::chrono::steady_clock;
+
+struct Hub::Waiter {
+  uint64_t id = 0;
+  std::shared_ptr<const Interest> interest;
+  bson::Timestamp after;
+  WakeFn wake;
+  Bucket* bucket = nullptr;
+  std::multimap<Clock::time_point, uint64_t>::iterator deadline_it;
+  uint64_t seen = 0;  // the entry number that last selected it (dedupes candidates)
+};
+
+// The waiters of one namespace scope, indexed by their anchor.
+struct Hub::Bucket {
+  std::unordered_set<Waiter*> any;  // no anchor: every entry is a candidate
+  // anchor path (in the change-log entry) -> value -> waiters
+  std::unordered_map<std::string,
+                     std::unordered_map<bson::Value, std::unordered_set<Waiter*>, bson::ValueHash,
+                                        bson::ValueEq>>
+      by_value;
+  size_t size = 0;
+};
+
+namespace {
+
+// The values a filter's equality on `path` could have matched in `v` (array elements
+// included). *ambiguous when the path crosses an array: then every waiter on the path is a
+// candidate rather than reimplementing the matcher's array traversal here.
+void ValuesAt(const bson::Value& v, const std::vector<std::string_view>& parts, size_t i,
+              std::vector<const bson::Value*>* out, bool* ambiguous) {
+  if (i == parts.size()) {
+    out->push_back(&v);
+    if (v.is_array()) {
+      for (const bson::Value& e : v.as_array()) out->push_back(&e);
+    }
+    return;
+  }
+  if (v.is_document()) {
+    if (const bson::Value* c = v.as_document().Get(parts[i])) ValuesAt(*c, parts, i + 1, out, ambiguous);
+  } else if (v.is_array()) {
+    *ambiguous = true;
+  }
+}
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = path.find('.', start);
+    parts.push_back(path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+bool EndsCollectionStreams(const bson::Document& entry) {
+  const std::string& op = entry.Get("op")->as_string();
+  return op == "drop" || op == "rename";
+}
+
+}  // namespace
+
+Hub::Hub(storage::Engine* engine, HubOptions options)
+    : engine_(engine), options_(options) {
+  tail_ = ring_floor_ = engine_->committed();
+  listener_id_ = engine_->AddCommitListener([this](bson::Timestamp) {
+    {
+      std::lock_guard lock(mu_);
+      committed_changed_ = true;
+    }
+    cv_.notify_one();
+  });
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Hub::~Hub() {
+  engine_->RemoveCommitListener(listener_id_);
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+bson::Timestamp Hub::tail() const {
+  std::lock_guard lock(mu_);
+  return tail_;
+}
+
+HubStats Hub::stats() const {
+  std::lock_guard lock(mu_);
+  HubStats s = stats_;
+  s.waiting = waiters_.size();
+  return s;
+}
+
+bool Hub::RingCovers(bson::Timestamp after) const { return !(after < ring_floor_); }
+
+bool Hub::Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const {
+  std::lock_guard lock(mu_);
+  if (!RingCovers(after)) return false;
+  auto it = std::upper_bound(ring_.begin(), ring_.end(), after,
+                             [](bson::Timestamp t, const TailEntryPtr& e) { return t < e->ts; });
+  for (; it != ring_.end() && out->size() < max; ++it) out->push_back(*it);
+  return true;
+}
+
+uint64_t Hub::Await(std::shared_ptr<const Interest> interest, bson::Timestamp after,
+                    Clock::time_point deadline, WakeFn wake) {
+  // Entries after `after` that the tailer has passed already are checked here; more than
+  // this many and the caller reads them itself (it is behind, waiting makes no sense).
+  constexpr size_t kMaxCatchUpChecks = 256;
+  std::unique_lock lock(mu_);
+  if (stopping_ || !RingCovers(after)) return 0;
+  auto it = std::upper_bound(ring_.begin(), ring_.end(), after,
+                             [](bson::Timestamp t, const TailEntryPtr& e) { return t < e->ts; });
+  if (static_cast<size_t>(ring_.end() - it) > kMaxCatchUpChecks) return 0;
+  for (; it != ring_.end(); ++it) {
+    if (interest->Concerns((*it)->entry)) return 0;
+  }
+  auto w = std::make_unique<Waiter>();
+  w->id = ++next_id_;
+  w->interest = std::move(interest);
+  // Entries up to tail_ were just checked: the waiter starts there.
+  w->after = after < tail_ ? tail_ : after;
+  w->wake = std::move(wake);
+  w->deadline_it = deadlines_.emplace(deadline, w->id);
+  uint64_t id = w->id;
+  Waiter* raw = w.get();
+  waiters_[id] = std::move(w);
+  AddToIndex(raw);
+  bool earliest = deadlines_.begin()->second == id;
+  lock.unlock();
+  if (earliest) cv_.notify_one();
+  return id;
+}
+
+bool Hub::Cancel(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return false;
+  RemoveFromIndex(it->second.get());
+  deadlines_.erase(it->second->deadline_it);
+  waiters_.erase(it);
+  return true;
+}
+
+void Hub::AddToIndex(Waiter* w) {
+  std::unique_ptr<Bucket>& b = buckets_[w->interest->bucket_key()];
+  if (!b) b = std::make_unique<Bucket>();
+  w->bucket = b.get();
+  b->size++;
+  const std::string& path = w->interest->anchor_path();
+  if (path.empty()) {
+    b->any.insert(w);
+    return;
+  }
+  auto& by = b->by_value[path];
+  for (const bson::Value& v : w->interest->anchor_values()) by[v].insert(w);
+}
+
+void Hub::RemoveFromIndex(Waiter* w) {
+  Bucket* b = w->bucket;
+  const std::string& path = w->interest->anchor_path();
+  if (path.empty()) {
+    b->any.erase(w);
+  } else {
+    auto by = b->by_value.find(path);
+    for (const bson::Value& v : w->interest->anchor_values()) {
+      auto slot = by->second.find(v);
+      if (slot == by->second.end()) continue;
+      slot->second.erase(w);
+      if (slot->second.empty()) by->second.erase(slot);
+    }
+    if (by->second.empty()) b->by_value.erase(by);
+  }
+  if (--b->size == 0) buckets_.erase(w->interest->bucket_key());
+}
+
+void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>* out) {
+  const uint64_t mark = stats_.entries;
+  auto add = [&](Waiter* w) {
+    if (w->seen == mark) return;
+    w->seen = mark;
+    out->push_back(w);
+  };
+  bool everyone = !b.by_value.empty() && EndsCollectionStreams(e.entry);
+  for (Waiter* w : b.any) add(w);
+  bson::Value root(e.entry);
+  for (auto& [path, by] : b.by_value) {
+    std::vector<const bson::Value*> values;
+    bool ambiguous = everyone;
+    if (!ambiguous) ValuesAt(root, Split(path), 0, &values, &ambiguous);
+    if (ambiguous) {
+      for (auto& [v, ws] : by) {
+        for (Waiter* w : ws) add(w);
+      }
+      continue;
+    }
+    for (const bson::Value* v : values) {
+      auto slot = by.find(*v);
+      if (slot == by.end()) continue;
+      for (Waiter* w : slot->second) add(w);
+    }
+  }
+}
+
+void Hub::Process(const TailEntryPtr& e,
+                  std::vector<std::pair<WakeFn, bson::Timestamp>>* woken) {
+  stats_.entries++;
+  if (waiters_.empty()) return;
+  const std::string& db = e->entry.Get("db")->as_string();
+  std::vector<Waiter*> candidates;
+  auto visit = [&](const std::string& key) {
+    auto it = buckets_.find(key);
+    if (it != buckets_.end()) CollectCandidates(*e, *it->second, &candidates);
+  };
+  if (const bson::Value* coll = e->entry.Get("coll")) visit(db + std::string(1, '\0') + coll->as_string());
+  visit(db);
+  if (!db.empty()) visit(std::string());
+  stats_.candidates += candidates.size();
+  for (Waiter* w : candidates) {
+    if (!(w->after < e->ts)) continue;
+    stats_.checks++;
+    if (!w->interest->Concerns(e->entry)) continue;
+    stats_.woken++;
+    woken->emplace_back(std::move(w->wake), w->after);
+    RemoveFromIndex(w);
+    deadlines_.erase(w->deadline_it);
+    waiters_.erase(w->id);
+  }
+}
+
+void Hub::Loop() {
+  std::unique_lock lock(mu_);
+  std::vector<std::pair<WakeFn, bson::Timestamp>> woken;
+  while (!stopping_) {
+    committed_changed_ = false;
+    bool progressed = false;
+    if (tail_ < engine_->committed()) {
+      bson::Timestamp from = tail_;
+      lock.unlock();
+      // Read and decode outside the lock: streams keep reading the ring meanwhile.
+      Result<std::vector<storage::ChangeLogEntry>> read = engine_->ReadChangeLog(from, options_.scan_batch);
+      std::vector<TailEntryPtr> entries;
+      bool lost = false;
+      if (read.ok()) {
+        for (const storage::ChangeLogEntry& raw : *read) {
+          Result<bson::Document> doc = raw.Decode();
+          if (!doc.ok()) break;  // cannot happen for entries the engine wrote; stop short
+          auto te = std::make_shared<TailEntry>();
+          te->ts = raw.ts;
+          te->bytes = raw.raw.size();
+          te->entry = std::move(doc).value();
+          entries.push_back(std::move(te));
+        }
+      } else {
+        lost = read.status().code() == ErrorCode::kChangeStreamHistoryLost;
+      }
+      lock.lock();
+      if (lost) {
+        // Retention passed the tailer: streams behind it get 286 from the engine.
+        ring_.clear();
+        ring_bytes_ = 0;
+        tail_ = ring_floor_ = engine_->history_start();
+        progressed = true;
+      }
+      for (TailEntryPtr& e : entries) {
+        ring_bytes_ += e->bytes;
+        ring_.push_back(e);
+        Process(e, &woken);
+        tail_ = e->ts;
+        while (!ring_.empty() &&
+               (ring_.size() > options_.ring_entries || ring_bytes_ > options_.ring_bytes)) {
+          ring_floor_ = ring_.front()->ts;
+          ring_bytes_ -= ring_.front()->bytes;
+          ring_.pop_front();
+        }
+        progressed = true;
+      }
+    }
+    // Deadlines: every entry up to tail_ was checked for these waiters and none concerned
+    // them, so they may skip to tail_.
+    auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      auto it = waiters_.find(deadlines_.begin()->second);
+      Waiter* w = it->second.get();
+      stats_.timed_out++;
+      woken.emplace_back(std::move(w->wake), w->after < tail_ ? tail_ : w->after);
+      RemoveFromIndex(w);
+      deadlines_.erase(deadlines_.begin());
+      waiters_.erase(it);
+    }
+    if (!woken.empty()) {
+      lock.unlock();
+      for (auto& [wake, checked] : woken) wake(checked);
+      woken.clear();
+      lock.lock();
+      continue;
+    }
+    if (progressed) continue;
+    auto until = deadlines_.empty() ? now + std::chrono::seconds(1) : deadlines_.begin()->first;
+    cv_.wait_until(lock, until, [&] {
+      return stopping_ || committed_changed_ ||
+             (!deadlines_.empty() && deadlines_.begin()->first < until);
+    });
+  }
+}
+
+}  // namespace eddy::changestream

@@ -1,0 +1,131 @@
+// Hub: the shared tailer behind every change stream of one engine (DESIGN.md "Fan-out is
+// shared").
+//
+// One thread reads each committed change-log entry once, decodes it once and keeps the newest
+// entries in a ring that streams read without touching RocksDB. Streams that have caught up
+// and wait for more (a getMore with maxAwaitTimeMS) register a Waiter instead of blocking a
+// thread; the tailer checks each new entry only against the waiters it may concern, found
+// through an index on namespace, operationType and one equality predicate of the stream's
+// $match (e.g. fullDocument.customerId), then evaluates the full filter on those. So the cost
+// of an event grows with the streams it matches, not with the streams that are open, and an
+// idle stream costs its registration only.
+//
+// A waiter is woken (its callback runs once) when an entry after its position concerns it,
+// when its deadline passes, or at Cancel/shutdown never. The callback receives the position
+// through which the hub has checked every entry for it: a stream woken by its deadline may
+// skip to that position without reading the entries again.
+//
+// Thread-safety: all methods may be called concurrently. Wake callbacks run on the tailer
+// thread without the hub's lock held; they must be fast (e.g. queue a job) and may call
+// Await/Cancel.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/status.h"
+#include "bson/value.h"
+#include "storage/engine.h"
+
+namespace eddy::changestream {
+
+class Interest;
+
+// One decoded change-log entry, shared by every stream that reads it.
+struct TailEntry {
+  bson::Timestamp ts;
+  bson::Document entry;  // the change-log document (docs/formats/change_log.md)
+  size_t bytes = 0;      // its encoded size
+};
+using TailEntryPtr = std::shared_ptr<const TailEntry>;
+
+struct HubOptions {
+  // The ring keeps at most this many of the newest entries and bytes. Streams further
+  // behind read the engine's change log. Default: 65536 entries, 64 MiB
+  size_t ring_entries = 65536;
+  size_t ring_bytes = size_t{64} << 20;
+  // Entries read from the engine per step. Default: 1024
+  size_t scan_batch = 1024;
+};
+
+struct HubStats {
+  uint64_t entries = 0;      // entries tailed
+  uint64_t waiting = 0;      // waiters registered now
+  uint64_t candidates = 0;   // (entry, waiter) pairs the index selected
+  uint64_t checks = 0;       // full filter evaluations
+  uint64_t woken = 0;        // waiters woken by an entry
+  uint64_t timed_out = 0;    // waiters woken by their deadline
+};
+
+class Hub {
+ public:
+  // Starts the tailer at the engine's current watermark.
+  explicit Hub(storage::Engine* engine, HubOptions options = {});
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  storage::Engine* engine() const { return engine_; }
+  // The newest entry the tailer has processed; Read returns entries up to it.
+  bson::Timestamp tail() const;
+
+  // Appends the entries with after < ts <= tail() to *out, oldest first, at most max.
+  // Returns false (appending nothing) when the ring no longer holds every entry after
+  // `after`: the caller reads the engine's change log instead.
+  bool Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const;
+
+  // wake(checked_through): see the header comment. checked_through >= after.
+  using WakeFn = std::function<void(bson::Timestamp checked_through)>;
+  // Registers a waiter for entries after `after` that concern `interest`, until `deadline`.
+  // Returns its id, or 0 when it must not wait: an entry in the ring after `after` concerns
+  // it already, or the ring does not reach back to `after` (the caller reads on instead; wake
+  // is not called).
+  uint64_t Await(std::shared_ptr<const Interest> interest, bson::Timestamp after,
+                 std::chrono::steady_clock::time_point deadline, WakeFn wake);
+  // Unregisters a waiter. True when it was still waiting: its wake will not be called.
+  bool Cancel(uint64_t id);
+
+  HubStats stats() const;
+
+ private:
+  struct Waiter;
+  struct Bucket;
+  void Loop();
+  void Process(const TailEntryPtr& e, std::vector<std::pair<WakeFn, bson::Timestamp>>* woken);
+  void CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>* out);
+  void AddToIndex(Waiter* w);
+  void RemoveFromIndex(Waiter* w);
+  bool RingCovers(bson::Timestamp after) const;
+
+  storage::Engine* engine_;
+  HubOptions options_;
+  uint64_t listener_id_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool committed_changed_ = false;
+  bson::Timestamp tail_;
+  bson::Timestamp ring_floor_;  // every entry after it up to tail_ is in the ring
+  std::deque<TailEntryPtr> ring_;
+  size_t ring_bytes_ = 0;
+  uint64_t next_id_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<Waiter>> waiters_;
+  // Namespace key ("db\0coll", "db", "" for the whole deployment) -> bucket.
+  std::unordered_map<std::string, std::unique_ptr<Bucket>> buckets_;
+  std::multimap<std::chrono::steady_clock::time_point, uint64_t> deadlines_;
+  HubStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace eddy::changestream
