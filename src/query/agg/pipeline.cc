@@ -419,18 +419,23 @@ Result<std::unique_ptr<DocStream>> Pipeline::RunFrom(std::unique_ptr<DocStream> 
     if (spec_index_[i] < first_spec) continue;
     EDDY_ASSIGN_OR_RETURN(stream, stages_[i]->Open(std::move(stream), *rs));
   }
-  // Stages keep a reference to the RunState; tie its lifetime to the outermost stream.
+  // The opened streams refer to their Stage objects and to the RunState: tie both lifetimes
+  // to the outermost stream, which may outlive this Pipeline (a cursor's getMore runs after
+  // the aggregate command that parsed the pipeline has returned).
   class Holder : public DocStream {
    public:
-    Holder(std::shared_ptr<RunState> rs, std::unique_ptr<DocStream> s)
-        : rs_(std::move(rs)), s_(std::move(s)) {}
+    Holder(std::vector<std::shared_ptr<agg_internal::Stage>> stages,
+           std::shared_ptr<RunState> rs, std::unique_ptr<DocStream> s)
+        : stages_(std::move(stages)), rs_(std::move(rs)), s_(std::move(s)) {}
+    ~Holder() override { s_.reset(); }  // the streams go before the stages they point into
     Result<bool> Next(Document* out) override { return s_->Next(out); }
 
    private:
+    std::vector<std::shared_ptr<agg_internal::Stage>> stages_;
     std::shared_ptr<RunState> rs_;
     std::unique_ptr<DocStream> s_;
   };
-  return std::unique_ptr<DocStream>(std::make_unique<Holder>(rs, std::move(stream)));
+  return std::unique_ptr<DocStream>(std::make_unique<Holder>(stages_, rs, std::move(stream)));
 }
 
 // ---- $merge helper

@@ -536,6 +536,41 @@ TEST(AggTest, Pushdown) {
   EXPECT_EQ(p->pushdown().limit, 5);
 }
 
+// A cursor's stream outlives the Pipeline that opened it (getMore runs after the aggregate
+// command returned): every stage kind must keep working once the Pipeline is gone.
+TEST(AggTest, StreamOutlivesPipeline) {
+  MemSource src = DefaultSource();
+  const char* pipelines[] = {
+      "[{$sort: {x: 1}}, {$match: {_id: {$gt: 1}}}]",
+      "[{$match: {x: {$gte: 22}}}, {$project: {x: 1}}, {$skip: 1}, {$limit: 3}]",
+      "[{$addFields: {y: {$multiply: ['$x', 2]}}}, {$unset: 'x'}, {$match: {y: {$gt: 50}}}]",
+      "[{$group: {_id: {$mod: ['$x', 2]}, n: {$sum: 1}}}, {$sort: {_id: 1}}]",
+      "[{$lookup: {from: 'more', localField: '_id', foreignField: 'x', as: 'm'}}, "
+      "{$unwind: '$m'}, {$replaceRoot: {newRoot: '$m'}}]",
+      "[{$facet: {a: [{$count: 'n'}], b: [{$match: {x: 11}}]}}]",
+  };
+  std::string input = "[{_id: 1, x: 11}, {_id: 2, x: 22}, {_id: 3, x: 33}, {_id: 4, x: 44}]";
+  for (const char* text : pipelines) {
+    SCOPED_TRACE(text);
+    auto want = RunPipeline(input, text, &src);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    std::unique_ptr<DocStream> stream;
+    {
+      AggOptions opts;
+      opts.db = "test";
+      opts.now = bson::DateTime{1600000000000};
+      auto p = Pipeline::Parse(JsonValue(text).as_array(), opts);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      auto s = p->Run(MakeVectorStream(Docs(input)), &src);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      stream = std::move(*s);
+    }  // the Pipeline is destroyed here
+    auto got = DrainStream(*stream);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(Show(*got), Show(*want));
+  }
+}
+
 TEST(AggTest, LetAndNow) {
   MemSource src;
   AggOptions opts;
