@@ -13,25 +13,29 @@ size_t ResolveThreads(size_t threads) {
 }
 }  // namespace
 
-// The concurrency hint tells Asio whether it may skip locking; with more than one thread it
-// must not.
-IoPool::IoPool(size_t threads)
-    : thread_count_(ResolveThreads(threads)), context_(static_cast<int>(thread_count_)) {}
+// Concurrency hint 1: each context is run by one thread, so Asio may run handlers it queues
+// from that thread without waking another (handlers posted from other threads still lock).
+IoPool::IoPool(size_t threads) {
+  size_t n = ResolveThreads(threads);
+  for (size_t i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
+  work_.resize(n);
+}
 
 IoPool::~IoPool() { Stop(); }
 
 void IoPool::Run() {
   if (!threads_.empty()) return;
-  context_.restart();
-  work_.emplace(context_.get_executor());
-  threads_.reserve(thread_count_);
-  for (size_t i = 0; i < thread_count_; ++i) {
-    threads_.emplace_back([this] {
+  threads_.reserve(contexts_.size());
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    asio::io_context* ctx = contexts_[i].get();
+    ctx->restart();
+    work_[i].emplace(ctx->get_executor());
+    threads_.emplace_back([ctx] {
       // A handler that throws would otherwise terminate the process; coroutine sessions catch
       // their own exceptions, so anything reaching here is a bug worth logging, not dying for.
       for (;;) {
         try {
-          context_.run();
+          ctx->run();
           return;
         } catch (const std::exception& e) {
           std::fprintf(stderr, "eddy: exception escaped an io handler: %s\n", e.what());
@@ -44,12 +48,19 @@ void IoPool::Run() {
 }
 
 void IoPool::Stop() {
-  work_.reset();
-  context_.stop();
+  for (auto& w : work_) w.reset();
+  for (auto& ctx : contexts_) ctx->stop();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+}
+
+bool IoPool::InPool() {
+  for (auto& ctx : contexts_) {
+    if (ctx->get_executor().running_in_this_thread()) return true;
+  }
+  return false;
 }
 
 }  // namespace eddy::async

@@ -1,7 +1,15 @@
-// IoPool: one asio::io_context run by N threads. The server's sockets, timers and coroutines
-// live on it; blocking work (storage) must go elsewhere.
+// IoPool: N io_contexts, each run by exactly one thread. The server's sockets, timers and
+// coroutines live on them; blocking work (storage) must go elsewhere.
+//
+// One context per thread (rather than one context shared by N threads) keeps a connection's
+// handlers on one thread: a completed read resumes its coroutine on the thread that ran the
+// reactor, with no hand-off to a second thread and no cross-thread wake-up per request (Asio's
+// shared scheduler wakes an idle thread for every queued handler). Connections are spread over
+// the contexts round-robin (NextContext()).
 #pragma once
+#include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -19,26 +27,33 @@ class IoPool {
   // Stops and joins (Stop()).
   ~IoPool();
 
-  asio::io_context& context() { return context_; }
-  asio::io_context::executor_type executor() { return context_.get_executor(); }
-  size_t thread_count() const { return thread_count_; }
+  // The first context (listeners, resolvers, pool-wide timers).
+  asio::io_context& context() { return *contexts_[0]; }
+  asio::io_context::executor_type executor() { return contexts_[0]->get_executor(); }
+  // Context i (0 <= i < thread_count()).
+  asio::io_context& context(size_t i) { return *contexts_[i]; }
+  // The contexts in turn: where a new connection should live.
+  asio::io_context& NextContext() {
+    return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+  }
+  size_t thread_count() const { return contexts_.size(); }
 
   // Starts the threads. They keep running (even with no work queued) until Stop().
   // Calling Run() twice is a no-op. REQUIRES: not called from a pool thread.
   void Run();
 
-  // Stops the io_context and joins the threads: handlers still queued stay queued (they are
+  // Stops the contexts and joins the threads: handlers still queued stay queued (they are
   // destroyed with the pool). Idempotent. REQUIRES: not called from a pool thread.
   void Stop();
 
   // True when called from one of this pool's threads.
-  bool InPool() { return context_.get_executor().running_in_this_thread(); }
+  bool InPool();
 
  private:
-  size_t thread_count_;
-  asio::io_context context_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<std::optional<asio::executor_work_guard<asio::io_context::executor_type>>> work_;
   std::vector<std::thread> threads_;
+  std::atomic<size_t> next_{0};
 };
 
 }  // namespace eddy::async

@@ -39,7 +39,7 @@ TEST(IoPoolTest, RunsHandlersOnAllThreads) {
   std::set<std::thread::id> ids;
   std::atomic<int> done{0};
   for (int i = 0; i < 300; ++i) {
-    asio::post(pool.executor(), [&] {
+    asio::post(pool.NextContext(), [&] {
       std::this_thread::sleep_for(100us);
       std::lock_guard<std::mutex> l(mu);
       ids.insert(std::this_thread::get_id());
@@ -50,6 +50,41 @@ TEST(IoPoolTest, RunsHandlersOnAllThreads) {
   pool.Stop();
   EXPECT_GE(ids.size(), 2u);
   EXPECT_EQ(ids.count(std::this_thread::get_id()), 0u);
+}
+
+TEST(IoPoolTest, EachContextHasItsOwnThread) {
+  IoPool pool(2);
+  pool.Run();
+  // Every handler of one context runs on that context's one thread; the two threads differ.
+  std::vector<std::set<std::thread::id>> ids(2);
+  std::mutex mu;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 200; ++i) {
+    size_t c = i % 2;
+    asio::post(pool.context(c), [&, c] {
+      EXPECT_TRUE(pool.InPool());
+      std::lock_guard<std::mutex> l(mu);
+      ids[c].insert(std::this_thread::get_id());
+      ++done;
+    });
+  }
+  while (done.load() < 200) std::this_thread::sleep_for(1ms);
+  pool.Stop();
+  ASSERT_EQ(ids[0].size(), 1u);
+  ASSERT_EQ(ids[1].size(), 1u);
+  EXPECT_NE(*ids[0].begin(), *ids[1].begin());
+}
+
+TEST(IoPoolTest, NextContextGoesRoundRobin) {
+  IoPool pool(3);
+  std::vector<asio::io_context*> seen;
+  for (int i = 0; i < 6; ++i) seen.push_back(&pool.NextContext());
+  EXPECT_EQ(seen[0], seen[3]);
+  EXPECT_EQ(seen[1], seen[4]);
+  EXPECT_NE(seen[0], seen[1]);
+  EXPECT_NE(seen[1], seen[2]);
+  EXPECT_NE(seen[0], seen[2]);
+  EXPECT_EQ(&pool.context(), &pool.context(0));
 }
 
 TEST(IoPoolTest, DefaultThreadsIsHardwareConcurrency) {

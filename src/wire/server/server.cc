@@ -281,7 +281,9 @@ asio::awaitable<void> Session::Loop() {
 
 asio::awaitable<void> Server::Impl::AcceptLoop() {
   for (;;) {
-    Strand strand = asio::make_strand(pool.context());
+    // The connection lives on one context (one thread) for its whole life: its reads, the
+    // command's reply and the next read never cross threads on the I/O side.
+    Strand strand = asio::make_strand(pool.NextContext());
     tcp::socket socket(strand);
     auto [ec] = co_await acceptor.async_accept(socket, async::kAsTuple);
     if (stopping) co_return;
