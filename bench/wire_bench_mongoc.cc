@@ -2,7 +2,8 @@
 //   1. insert_one round trips/s from one client, default write concern (durable) and {w:1, j:false};
 //   2. insert_many of ~200-byte order documents, 1000 per call, from 1 and N clients
 //      (threads, one mongoc_client_t each), docs/s;
-//   3. find_one by _id latency p50/p99 from one client.
+//   3. find_one by _id latency p50/p99 from one client;
+//   4. ping round trips (the request path without storage), p50/p99.
 // Every figure is the median of --runs runs (default 3); the per-run values are printed too.
 //
 // Usage: wire_bench_mongoc path/to/eddy [--seconds S] [--runs R] [--threads N] [--sync on|off]
@@ -89,13 +90,24 @@ mongoc_client_t* NewClient(const std::string& uri) {
   std::exit(1);
 }
 
-// Each run writes to its own collection so runs do not grow one collection's indexes.
+// Each run writes to its own collection, dropped first, so runs do not grow one collection's
+// indexes and a rerun against the same --uri starts clean.
 std::string CollName(const char* phase, int run) {
   return std::string(phase) + "_" + std::to_string(run);
 }
 
+void DropCollection(const std::string& uri, const std::string& name) {
+  mongoc_client_t* c = mongoc_client_new(uri.c_str());
+  mongoc_collection_t* coll = mongoc_client_get_collection(c, "bench", name.c_str());
+  bson_error_t ignored;  // NamespaceNotFound when it does not exist yet
+  mongoc_collection_drop(coll, &ignored);
+  mongoc_collection_destroy(coll);
+  mongoc_client_destroy(c);
+}
+
 double InsertOneRun(const std::string& uri, const Options& o, int run, const bson_t* opts,
                     const char* phase) {
+  DropCollection(uri, CollName(phase, run));
   mongoc_client_t* client = NewClient(uri);
   mongoc_collection_t* coll = mongoc_client_get_collection(client, "bench", CollName(phase, run).c_str());
   bson_error_t error;
@@ -119,6 +131,7 @@ double InsertManyRun(const std::string& uri, const Options& o, int run, int clie
   std::atomic<int64_t> docs{0};
   std::atomic<bool> go{false};
   const std::string name = CollName(clients == 1 ? "many1" : "manyN", run);
+  DropCollection(uri, name);
   auto end_holder = std::make_shared<Clock::time_point>();
   std::vector<std::thread> threads;
   std::atomic<int> ready{0};
@@ -203,7 +216,30 @@ std::vector<double> FindOneRun(const std::string& uri, const Options& o, int64_t
   return {lat[lat.size() / 2], lat[lat.size() * 99 / 100], static_cast<double>(lat.size()) / secs};
 }
 
+// ping round trips from one client: the request path alone, without storage. {p50 µs, p99 µs, ops/s}
+std::vector<double> PingRun(const std::string& uri, const Options& o) {
+  mongoc_client_t* client = NewClient(uri);
+  bson_t* ping = BCON_NEW("ping", BCON_INT32(1));
+  bson_error_t error;
+  std::vector<double> lat;
+  auto start = Clock::now();
+  auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  while (Clock::now() < end) {
+    auto t0 = Clock::now();
+    bson_t reply;
+    if (!mongoc_client_command_simple(client, "admin", ping, nullptr, &reply, &error)) Die("ping", error);
+    bson_destroy(&reply);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  bson_destroy(ping);
+  mongoc_client_destroy(client);
+  std::sort(lat.begin(), lat.end());
+  return {lat[lat.size() / 2], lat[lat.size() * 99 / 100], static_cast<double>(lat.size()) / secs};
+}
+
 void Preload(const std::string& uri, int64_t n) {
+  DropCollection(uri, "find_target");
   mongoc_client_t* client = NewClient(uri);
   mongoc_collection_t* coll = mongoc_client_get_collection(client, "bench", "find_target");
   bson_error_t error;
@@ -272,6 +308,19 @@ int main(int argc, char** argv) {
   }
   mongoc_init();
 
+  if (Wanted(o, "ping")) {
+    std::vector<double> p50, p99, ops;
+    for (int r = 0; r < o.runs; ++r) {
+      std::vector<double> f = PingRun(o.uri, o);
+      p50.push_back(f[0]);
+      p99.push_back(f[1]);
+      ops.push_back(f[2]);
+    }
+    std::printf("ping, 1 client:                              median p50 %.0f us, p99 %.0f us, "
+                "%.0f ops/s  [p50 %s]\n",
+                Median(p50), Median(p99), Median(ops), Join(p50, "%.0f").c_str());
+    std::fflush(stdout);
+  }
   if (Wanted(o, "insert_one")) {
     std::vector<double> v;
     for (int r = 0; r < o.runs; ++r) v.push_back(InsertOneRun(o.uri, o, r, nullptr, "one"));
