@@ -38,6 +38,11 @@ function bsonTypeOf(v) {
   }
 }
 
+// The driver builds some command fields as Maps (e.g. find's `sort`, to keep key order).
+function fromMap(v) {
+  return v instanceof Map ? Object.fromEntries(v.entries()) : v;
+}
+
 function isNumeric(v) {
   const t = bsonTypeOf(v);
   return t === 'int' || t === 'long' || t === 'double';
@@ -82,6 +87,7 @@ function specialOperator(v) {
 // Asserts that `actual` matches `expected`; throws MatchError naming the path otherwise.
 // ctx: { entities } for $$matchesEntity / $$sessionLsid.
 function match(expected, actual, ctx, path = '', isRoot = true) {
+  actual = fromMap(actual);
   const op = specialOperator(expected);
   if (op) {
     matchOperator(op, expected[op], actual, ctx, path, isRoot);
@@ -213,6 +219,7 @@ function matchOperator(op, arg, actual, ctx, path, isRoot) {
 // Exact comparison (outcome data, lsids): no special operators, no extra keys anywhere, key
 // order free, numbers by value.
 function matchExact(expected, actual, path = '') {
+  actual = fromMap(actual);
   if (isPlainDocument(expected)) {
     if (!isPlainDocument(actual)) {
       throw new MatchError(`${path || '<root>'}: expected a document, got ${describe(actual)}`);

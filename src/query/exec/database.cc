@@ -17,8 +17,33 @@ namespace eddy::query {
 
 namespace {
 
+// mongod's BSONObj::storageValidEmbedded: no '$'-prefixed field names at any depth, except
+// the DBRef fields $ref, $id and $db.
+Status StorageValidEmbedded(const bson::Value& v) {
+  if (v.is_document()) {
+    for (const bson::Field& f : v.as_document()) {
+      if (!f.name.empty() && f.name[0] == '$' && f.name != "$ref" && f.name != "$id" &&
+          f.name != "$db") {
+        return Status(ErrorCode::kDollarPrefixedFieldName, f.name + " is not valid for storage.");
+      }
+      EDDY_RETURN_IF_ERROR(StorageValidEmbedded(f.value));
+    }
+  } else if (v.is_array()) {
+    for (const bson::Value& e : v.as_array()) EDDY_RETURN_IF_ERROR(StorageValidEmbedded(e));
+  }
+  return Status::OK();
+}
+
 Status ValidateId(const bson::Value& id) {
   switch (id.type()) {
+    case bson::Type::kDocument: {
+      Status s = StorageValidEmbedded(id);
+      if (!s.ok()) {
+        return Status(s.code(), std::string("_id fields may not contain '$'-prefixed fields: ") +
+                                    std::string(s.message()));
+      }
+      return Status::OK();
+    }
     case bson::Type::kArray:
       return Status(ErrorCode::kInvalidIdField, "The '_id' value cannot be of type array");
     case bson::Type::kRegex:
@@ -371,7 +396,13 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
                                       const UpdateStatement& st) {
   EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(st.filter));
   const bson::Array* filters = st.array_filters ? &*st.array_filters : nullptr;
-  EDDY_ASSIGN_OR_RETURN(query::Update update, query::Update::Parse(st.update, filters));
+  if (st.pipeline && filters) {
+    return Status(ErrorCode::kFailedToParse,
+                  "arrayFilters may not be specified for pipeline-style updates");
+  }
+  EDDY_ASSIGN_OR_RETURN(query::Update update,
+                        st.pipeline ? query::Update::ParsePipeline(*st.pipeline, st.let)
+                                    : query::Update::Parse(st.update, filters));
   if (update.is_replacement() && st.multi) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
   }
@@ -453,7 +484,8 @@ Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
 
 Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::string_view coll,
                                                     const FindAndModifyRequest& req) {
-  if (req.remove == req.update.has_value()) {
+  const bool has_update = req.update.has_value() || req.update_pipeline.has_value();
+  if (req.remove == has_update) {
     return Status(ErrorCode::kFailedToParse, "Either an update or remove=true must be specified");
   }
   if (req.remove && (req.upsert || req.return_new)) {
@@ -464,7 +496,15 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
   std::optional<Projection> projection;
   EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &sort, &projection));
   std::optional<query::Update> update;
-  if (req.update) {
+  if (req.update_pipeline) {
+    if (req.array_filters) {
+      return Status(ErrorCode::kFailedToParse,
+                    "arrayFilters may not be specified for pipeline-style updates");
+    }
+    EDDY_ASSIGN_OR_RETURN(query::Update u,
+                          query::Update::ParsePipeline(*req.update_pipeline, req.let));
+    update.emplace(std::move(u));
+  } else if (req.update) {
     const bson::Array* filters = req.array_filters ? &*req.array_filters : nullptr;
     EDDY_ASSIGN_OR_RETURN(query::Update u, query::Update::Parse(*req.update, filters));
     update = std::move(u);

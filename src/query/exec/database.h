@@ -38,7 +38,9 @@ struct InsertResult {
 
 struct UpdateStatement {
   bson::Document filter;
-  bson::Document update;  // operators or a replacement
+  bson::Document update;  // operators or a replacement (ignored when `pipeline` is set)
+  std::optional<bson::Array> pipeline;  // a pipeline-style update
+  bson::Document let;                   // the command's `let`: variables for the pipeline
   std::optional<bson::Array> array_filters;
   bool multi = false;
   bool upsert = false;
@@ -60,6 +62,8 @@ struct FindAndModifyRequest {
   bson::Document filter;
   bson::Document sort;
   std::optional<bson::Document> update;  // absent with remove
+  std::optional<bson::Array> update_pipeline;  // a pipeline-style update instead of `update`
+  bson::Document let;                          // the command's `let`
   std::optional<bson::Array> array_filters;
   bson::Document fields;  // projection of the returned document
   bool remove = false;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "bson/json.h"
 
@@ -88,6 +89,39 @@ TEST_F(DatabaseTest, InsertGeneratesIdsAndReportsDuplicates) {
   ASSERT_EQ(r.errors.size(), 2u);
   EXPECT_EQ(r.errors[1].status.code(), ErrorCode::kInvalidIdField);
   EXPECT_EQ(*db_->Count("shop", "c", J("{}")), 6);
+}
+
+// mongod's storageValidIdField: an _id document may not hold '$'-prefixed names at any depth
+// (DBRef's $ref/$id/$db excepted); dotted names are fine.
+TEST_F(DatabaseTest, InsertIdStorageValidation) {
+  struct Case {
+    const char* doc;
+    std::optional<ErrorCode> error;
+  };
+  const Case cases[] = {
+      {"{_id: {$a: 1}}", ErrorCode::kDollarPrefixedFieldName},
+      {"{_id: {a: {$b: 1}}}", ErrorCode::kDollarPrefixedFieldName},
+      {"{_id: {a: [{$b: 1}]}}", ErrorCode::kDollarPrefixedFieldName},
+      {"{_id: {'a.b': 1}}", std::nullopt},
+      {"{_id: {a: 'x$'}}", std::nullopt},
+      {"{_id: {$ref: 'c', $id: 1, $db: 'd'}}", std::nullopt},
+      {"{_id: null}", std::nullopt},
+      {"{_id: /re/}", ErrorCode::kInvalidIdField},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.doc);
+    InsertResult r = db_->Insert("shop", "ids", {J(c.doc)});
+    if (c.error) {
+      ASSERT_EQ(r.errors.size(), 1u);
+      EXPECT_EQ(r.errors[0].status.code(), *c.error);
+      EXPECT_EQ(r.inserted, 0);
+    } else {
+      EXPECT_TRUE(r.errors.empty()) << r.errors[0].status.ToString();
+      EXPECT_EQ(r.inserted, 1);
+    }
+  }
+  EXPECT_EQ(*db_->Count("shop", "ids", J("{}")), 4);
+  EXPECT_EQ(*db_->Count("shop", "ids", J("{_id: {$type: 'null'}}")), 1);
 }
 
 TEST_F(DatabaseTest, FindFilterSortSkipLimitProjection) {

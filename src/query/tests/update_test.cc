@@ -536,3 +536,109 @@ TEST(UpdateTest, DescriptionToDocumentShape) {
 
 }  // namespace
 }  // namespace eddy::query
+
+namespace eddy::query {
+namespace {
+
+// Pipeline-style updates: the document after the pipeline, the diff-derived updateDescription
+// (as mongod's doc_diff for pipeline updates), or the error code.
+struct PipelineCase {
+  std::string doc;
+  std::string pipeline;
+  std::string expect = "";  // empty when an error is expected
+  int code = 0;
+  std::string desc = "";    // expected updateDescription (optional)
+  bool modified = true;
+  std::string let = "{}";
+};
+
+class PipelineUpdateTable : public ::testing::TestWithParam<PipelineCase> {};
+
+TEST_P(PipelineUpdateTable, Applies) {
+  const PipelineCase& c = GetParam();
+  SCOPED_TRACE("doc=" + c.doc + " pipeline=" + c.pipeline);
+  auto p = bson::ParseJsonValue(c.pipeline);
+  ASSERT_TRUE(p.ok() && p->is_array()) << c.pipeline;
+  UpdateContext ctx;
+  ctx.now = bson::DateTime{1700000000000};
+  auto parsed = Update::ParsePipeline(p->as_array(), J(c.let));
+  Result<UpdateOutcome> out = parsed.ok() ? parsed->Apply(J(c.doc), ctx)
+                                          : Result<UpdateOutcome>(parsed.status());
+  if (c.code != 0) {
+    ASSERT_FALSE(out.ok()) << S(out->document);
+    EXPECT_EQ(static_cast<int>(out.status().code()), c.code) << out.status().ToString();
+    return;
+  }
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(parsed->is_pipeline());
+  EXPECT_EQ(S(out->document), S(J(c.expect)));
+  EXPECT_EQ(out->modified, c.modified);
+  if (!c.desc.empty()) EXPECT_EQ(S(out->description.ToDocument()), S(J(c.desc)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pipeline, PipelineUpdateTable,
+    ::testing::Values(
+        // $set / $addFields: new, changed and unchanged fields.
+        PipelineCase{"{_id: 1, a: 1, b: 2}", "[{$set: {a: 5, c: 3}}]", "{_id: 1, a: 5, b: 2, c: 3}",
+                     0, "{updatedFields: {a: 5, c: 3}, removedFields: [], truncatedArrays: []}"},
+        PipelineCase{"{_id: 1, a: 1}", "[{$addFields: {a: 1}}]", "{_id: 1, a: 1}", 0,
+                     "{updatedFields: {}, removedFields: [], truncatedArrays: []}", false},
+        PipelineCase{"{_id: 1, a: 1, b: 2}", "[{$set: {b: {$add: ['$a', '$b']}}}]",
+                     "{_id: 1, a: 1, b: 3}"},
+        // $unset / $project remove fields; _id stays.
+        PipelineCase{"{_id: 1, a: 1, b: 2}", "[{$unset: ['a']}]", "{_id: 1, b: 2}", 0,
+                     "{updatedFields: {}, removedFields: ['a'], truncatedArrays: []}"},
+        PipelineCase{"{_id: 1, a: 1, b: 2}", "[{$project: {b: 1}}]", "{_id: 1, b: 2}"},
+        PipelineCase{"{_id: 1, a: 1}", "[{$unset: '_id'}]", "{_id: 1, a: 1}", 0, "", false},
+        // $replaceRoot without _id keeps the original _id first.
+        PipelineCase{"{_id: 1, t: {u: {v: 1}}}",
+                     "[{$replaceRoot: {newRoot: '$t'}}, {$addFields: {foo: 1}}]",
+                     "{_id: 1, u: {v: 1}, foo: 1}"},
+        PipelineCase{"{_id: 1, a: 1}", "[{$replaceWith: {_id: 2}}]", "", 66},
+        // Nested documents diff field by field; arrays element by element, with truncation.
+        PipelineCase{"{_id: 1, s: {x: 1, y: 2}}", "[{$set: {'s.y': 3}}]",
+                     "{_id: 1, s: {x: 1, y: 3}}", 0,
+                     "{updatedFields: {'s.y': 3}, removedFields: [], truncatedArrays: []}"},
+        PipelineCase{"{_id: 1, array: ['foo', {a: 'bar'}, 1, 2, 3]}",
+                     "[{$set: {array: ['foo', {a: 'bar'}]}}]", "{_id: 1, array: ['foo', {a: 'bar'}]}",
+                     0, "{updatedFields: {}, removedFields: [], "
+                        "truncatedArrays: [{field: 'array', newSize: 2}]}"},
+        PipelineCase{"{_id: 1, a: [1, {b: 1}]}", "[{$set: {a: [2, {b: 2}, 3]}}]",
+                     "{_id: 1, a: [2, {b: 2}, 3]}", 0,
+                     "{updatedFields: {'a.0': 2, 'a.1.b': 2, 'a.2': 3}, removedFields: [], "
+                     "truncatedArrays: []}"},
+        PipelineCase{"{_id: 1, a: 1}", "[{$set: {a: 1.0}}]", "{_id: 1, a: 1.0}", 0,
+                     "{updatedFields: {a: 1.0}, removedFields: [], truncatedArrays: []}"},
+        // 5.0+: a pipeline may create $-prefixed and dotted names.
+        PipelineCase{"{_id: 1}",
+                     "[{$replaceWith: {$setField: {field: {$literal: '$a'}, value: 1, "
+                     "input: '$$ROOT'}}}]",
+                     "{_id: 1, $a: 1}"},
+        // let variables.
+        PipelineCase{"{_id: 1}", "[{$set: {x: '$$v'}}]", "{_id: 1, x: 'hi'}", 0, "", true,
+                     "{v: 'hi'}"},
+        PipelineCase{"{_id: 1}", "[{$set: {x: '$$nope'}}]", "", 17276},
+        // Only the document-shaping stages are allowed.
+        PipelineCase{"{_id: 1}", "[{$match: {a: 1}}]", "", 72},
+        PipelineCase{"{_id: 1}", "[{$group: {_id: null}}]", "", 72},
+        PipelineCase{"{_id: 1}", "[{$set: {a: 1}, $unset: 'b'}]", "", 9}));
+
+TEST(UpdateTest, PipelineUpsertBuildsFromQueryEqualities) {
+  auto p = bson::ParseJsonValue("[{$set: {y: {$add: ['$x', 1]}}}]");
+  ASSERT_TRUE(p.ok());
+  auto u = Update::ParsePipeline(p->as_array(), Document());
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  UpdateContext ctx;
+  auto doc = u->BuildUpsertDocument(J("{_id: 7, x: 2, z: {$gt: 1}}"), ctx);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(S(*doc), S(J("{_id: 7, x: 2, y: 3}")));
+  auto bad = bson::ParseJsonValue("[{$set: {_id: 8}}]");
+  auto u2 = Update::ParsePipeline(bad->as_array(), Document());
+  ASSERT_TRUE(u2.ok());
+  EXPECT_EQ(u2->BuildUpsertDocument(J("{_id: 7}"), ctx).status().code(),
+            ErrorCode::kImmutableField);
+}
+
+}  // namespace
+}  // namespace eddy::query

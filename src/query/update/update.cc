@@ -5,6 +5,7 @@
 
 #include "bson/compare.h"
 #include "bson/json.h"
+#include "query/agg/pipeline.h"
 #include "query/update/detail/apply.h"
 #include "query/update/detail/parse.h"
 #include "query/update/detail/tree.h"
@@ -118,6 +119,49 @@ Status SetAtPath(Document* doc, const std::vector<std::string>& parts, Value val
   return Status::OK();
 }
 
+// The change from `before` to `after` as mongod's doc_diff describes a pipeline update:
+// subdocuments present on both sides are compared field by field, arrays element by element
+// (a shorter array is truncated), anything else that differs is set whole.
+void DiffArrays(const bson::Array& before, const bson::Array& after, const std::string& path,
+                UpdateDescription* out);
+
+void DiffDocuments(const Document& before, const Document& after, const std::string& prefix,
+                   UpdateDescription* out) {
+  for (const bson::Field& f : before) {
+    if (!after.Has(f.name)) out->removed_fields.push_back(prefix + f.name);
+  }
+  for (const bson::Field& f : after) {
+    const std::string path = prefix + f.name;
+    const Value* old = before.Get(f.name);
+    if (old == nullptr) {
+      out->updated_fields.Append(path, f.value);
+    } else if (old->is_document() && f.value.is_document()) {
+      DiffDocuments(old->as_document(), f.value.as_document(), path + ".", out);
+    } else if (old->is_array() && f.value.is_array()) {
+      DiffArrays(old->as_array(), f.value.as_array(), path, out);
+    } else if (old->type() != f.value.type() || bson::Compare(*old, f.value) != 0) {
+      out->updated_fields.Append(path, f.value);
+    }
+  }
+}
+
+void DiffArrays(const bson::Array& before, const bson::Array& after, const std::string& path,
+                UpdateDescription* out) {
+  if (after.size() < before.size()) {
+    out->truncated_arrays.emplace_back(path, static_cast<int32_t>(after.size()));
+  }
+  for (size_t i = 0; i < after.size(); ++i) {
+    const std::string elem = path + "." + std::to_string(i);
+    if (i >= before.size()) {
+      out->updated_fields.Append(elem, after[i]);
+    } else if (before[i].is_document() && after[i].is_document()) {
+      DiffDocuments(before[i].as_document(), after[i].as_document(), elem + ".", out);
+    } else if (before[i].type() != after[i].type() || bson::Compare(before[i], after[i]) != 0) {
+      out->updated_fields.Append(elem, after[i]);
+    }
+  }
+}
+
 }  // namespace
 
 bson::Document UpdateDescription::ToDocument() const {
@@ -170,7 +214,64 @@ Result<UpdateOutcome> Update::ApplyOperators(const bson::Document& doc, const Up
   return update_detail::ApplyTree(*root_, *filters_, doc, ctx, id_immutable);
 }
 
+Result<Update> Update::ParsePipeline(const bson::Array& pipeline, const bson::Document& let) {
+  static const char* kAllowed[] = {"$addFields", "$set", "$project", "$unset", "$replaceRoot",
+                                   "$replaceWith"};
+  for (const Value& stage : pipeline) {
+    if (!stage.is_document() || stage.as_document().size() != 1) {
+      return Status(ErrorCode::kFailedToParse,
+                    "A pipeline stage specification object must contain exactly one field.");
+    }
+    const std::string& name = stage.as_document().at(0).name;
+    bool ok = false;
+    for (const char* a : kAllowed) ok = ok || name == a;
+    if (!ok) {
+      return Status(ErrorCode::kInvalidOptions,
+                    name + " is not allowed to be used within an update");
+    }
+  }
+  AggOptions options;
+  options.let = let;
+  EDDY_ASSIGN_OR_RETURN(Pipeline p, Pipeline::Parse(pipeline, options));
+  Update u;
+  u.filters_ = std::make_shared<update_detail::ArrayFilterSet>();
+  u.pipeline_ = std::make_shared<const Pipeline>(std::move(p));
+  return u;
+}
+
+Result<UpdateOutcome> Update::ApplyPipeline(const bson::Document& doc, const UpdateContext& ctx,
+                                            bool id_immutable) const {
+  (void)ctx;
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<DocStream> stream,
+                        pipeline_->Run(MakeVectorStream({doc}), nullptr));
+  EDDY_ASSIGN_OR_RETURN(std::vector<Document> docs, DrainStream(*stream));
+  if (docs.size() != 1) {
+    return Status(ErrorCode::kInternalError, "a pipeline update produced " +
+                                                 std::to_string(docs.size()) + " documents");
+  }
+  UpdateOutcome out;
+  Document result = std::move(docs[0]);
+  const Value* old_id = doc.Get("_id");
+  const Value* new_id = result.Get("_id");
+  if (old_id != nullptr && new_id != nullptr && id_immutable &&
+      (old_id->type() != new_id->type() || bson::Compare(*old_id, *new_id) != 0)) {
+    return Status(ErrorCode::kImmutableField,
+                  "After applying the update, the (immutable) field '_id' was found to have been "
+                  "altered to _id: " + Shell(*new_id));
+  }
+  if (old_id != nullptr && new_id == nullptr) {
+    result.mutable_fields().insert(result.mutable_fields().begin(), bson::Field{"_id", *old_id});
+  }
+  out.document = IdFirst(std::move(result));
+  // Unlike a replacement, a pipeline may produce $-prefixed and dotted field names (5.0+).
+  if (const Value* id = out.document.Get("_id")) EDDY_RETURN_IF_ERROR(CheckIdValue(*id));
+  DiffDocuments(doc, out.document, "", &out.description);
+  out.modified = !(out.document == doc);
+  return out;
+}
+
 Result<UpdateOutcome> Update::Apply(const bson::Document& doc, const UpdateContext& ctx) const {
+  if (pipeline_) return ApplyPipeline(doc, ctx, /*id_immutable=*/true);
   if (!is_replacement_) return ApplyOperators(doc, ctx, /*id_immutable=*/true);
 
   EDDY_RETURN_IF_ERROR(CheckReplacement(replacement_));
@@ -229,7 +330,11 @@ Result<bson::Document> Update::BuildUpsertDocument(const bson::Document& query,
   insert_ctx.is_upsert_insert = true;
   insert_ctx.positional_index.reset();
   UpdateOutcome out;
-  EDDY_ASSIGN_OR_RETURN(out, ApplyOperators(base, insert_ctx, id_from_query));
+  if (pipeline_) {
+    EDDY_ASSIGN_OR_RETURN(out, ApplyPipeline(base, insert_ctx, id_from_query));
+  } else {
+    EDDY_ASSIGN_OR_RETURN(out, ApplyOperators(base, insert_ctx, id_from_query));
+  }
   Document doc = IdFirst(std::move(out.document));
   if (const Value* id = doc.Get("_id")) EDDY_RETURN_IF_ERROR(CheckIdValue(*id));
   return doc;

@@ -39,6 +39,8 @@
 
 namespace eddy::query {
 
+class Pipeline;
+
 namespace update_detail {
 struct Node;
 struct ArrayFilterSet;
@@ -84,6 +86,14 @@ class Update {
   // TypeMismatch, ConflictingUpdateOperators, EmptyFieldName, DollarPrefixedFieldName.
   static Result<Update> Parse(const bson::Document& update, const bson::Array* array_filters);
 
+  // A pipeline-style update (an array as the update): only $addFields/$set, $project/$unset
+  // and $replaceRoot/$replaceWith stages (else InvalidOptions, 72); `let` binds user
+  // variables ($$name). The result keeps the original _id when the pipeline drops it and
+  // fails with ImmutableField (66) when the pipeline changes it. The change description is
+  // the difference between the two documents (updated/removed fields, truncated arrays), as
+  // mongod's doc_diff computes it for pipeline updates.
+  static Result<Update> ParsePipeline(const bson::Array& pipeline, const bson::Document& let);
+
   Update(Update&&) noexcept;
   Update& operator=(Update&&) noexcept;
   Update(const Update&) = delete;
@@ -91,6 +101,7 @@ class Update {
   ~Update();
 
   bool is_replacement() const { return is_replacement_; }
+  bool is_pipeline() const { return pipeline_ != nullptr; }
   // The replacement document. REQUIRES: is_replacement().
   const bson::Document& replacement() const { return replacement_; }
 
@@ -110,8 +121,12 @@ class Update {
   Result<UpdateOutcome> ApplyOperators(const bson::Document& doc, const UpdateContext& ctx,
                                        bool id_immutable) const;
 
+  Result<UpdateOutcome> ApplyPipeline(const bson::Document& doc, const UpdateContext& ctx,
+                                      bool id_immutable) const;
+
   bool is_replacement_ = false;
   bson::Document replacement_;
+  std::shared_ptr<const Pipeline> pipeline_;
   std::unique_ptr<update_detail::Node> root_;
   std::shared_ptr<update_detail::ArrayFilterSet> filters_;
 };

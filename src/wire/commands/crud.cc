@@ -119,6 +119,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"updates", "ordered"}));
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "updates"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
   bool ordered = ordered_opt.value_or(true);
   int64_t n = 0, modified = 0;
   bson::Array upserted, errors;
@@ -126,8 +127,9 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
     const bson::Document& u = (*items)[i].as_document();
     Status s = [&]() -> Status {
       for (const bson::Field& f : u) {
+        // As a 7.0 mongod: `sort` in an update statement arrived in 8.0 and is unknown here.
         static const char* kAllowed[] = {"q", "u", "multi", "upsert", "arrayFilters", "hint",
-                                         "collation", "c", "sort"};
+                                         "collation", "c", "upsertSupplied"};
         bool ok = false;
         for (const char* a : kAllowed) ok = ok || f.name == a;
         if (!ok) {
@@ -142,16 +144,17 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
                       std::string("BSON field 'update.updates.") + (q ? "u" : "q") +
                           "' is missing but a required field");
       }
-      if (uv->is_array()) {
-        return Status(ErrorCode::kNotImplemented,
-                      "pipeline-style updates (an array as 'u') are not supported by eddy yet");
-      }
-      if (!uv->is_document()) {
+      if (!uv->is_document() && !uv->is_array()) {
         return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
       }
       query::UpdateStatement st;
       st.filter = *q;
-      st.update = uv->as_document();
+      if (uv->is_array()) {
+        st.pipeline = uv->as_array();
+        if (let) st.let = *let;
+      } else {
+        st.update = uv->as_document();
+      }
       EDDY_ASSIGN_OR_RETURN(std::optional<bool> multi, GetBool(u, "multi"));
       EDDY_ASSIGN_OR_RETURN(std::optional<bool> upsert, GetBool(u, "upsert"));
       st.multi = multi.value_or(false);
@@ -269,10 +272,32 @@ Result<bson::Document> GetMore(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> max_time, GetInt(cmd, "maxTimeMS"));
   std::string ns = Ns(ctx, collv->as_string());
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<ServerCursor> cursor, ctx.cursors->Checkout(id, ns));
-  // Change streams wait for events up to maxTimeMS (drivers' maxAwaitTimeMS), 1 s by default.
-  auto deadline = std::chrono::steady_clock::now();
-  if (cursor->is_change_stream()) deadline += std::chrono::milliseconds(max_time.value_or(1000));
-  Result<bson::Document> reply = CursorReply(ctx, ns, cursor, batch, false, false, deadline, id);
+  if (cursor->is_change_stream()) ctx.change_stream = true;
+  if (ctx.after_cursor_checkout) {
+    if (Status s = ctx.after_cursor_checkout(); !s.ok()) {
+      ctx.cursors->Return(id);
+      return s;
+    }
+  }
+  // Change streams wait for events up to maxTimeMS (drivers' maxAwaitTimeMS), 1 s by default:
+  // without a thread when the service can re-run us (ctx.await), else blocking.
+  const auto now = std::chrono::steady_clock::now();
+  auto deadline = now;
+  if (cursor->is_change_stream()) {
+    deadline = ctx.resumed_deadline.value_or(now + std::chrono::milliseconds(max_time.value_or(1000)));
+  }
+  const bool may_await = ctx.can_await && cursor->is_change_stream() && now < deadline;
+  Result<bson::Document> reply = CursorReply(ctx, ns, cursor, batch, false, false,
+                                             may_await ? now : deadline, id);
+  if (may_await && reply.ok()) {
+    const bson::Document& c = reply->Get("cursor")->as_document();
+    if (c.Get("nextBatch")->as_array().empty() && c.Get("id")->ToInt64() != 0) {
+      ctx.await = CommandContext::Await{
+          deadline, [cursor, deadline](std::function<void()> wake) {
+            return cursor->ArmWake(deadline, std::move(wake));
+          }};
+    }
+  }
   ctx.cursors->Return(id);
   if (!reply.ok()) ctx.cursors->Kill(id);
   return reply;
@@ -337,12 +362,16 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
   req.remove = remove.value_or(false);
   req.return_new = ret_new.value_or(false);
   req.upsert = upsert.value_or(false);
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
+  if (let) req.let = *let;
   if (const bson::Value* u = cmd.Get("update")) {
     if (u->is_array()) {
-      return Status(ErrorCode::kNotImplemented, "pipeline-style updates are not supported by eddy yet");
+      req.update_pipeline = u->as_array();
+    } else if (u->is_document()) {
+      req.update = u->as_document();
+    } else {
+      return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
     }
-    if (!u->is_document()) return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
-    req.update = u->as_document();
   }
   EDDY_ASSIGN_OR_RETURN(query::FindAndModifyResult r, ctx.db->FindAndModify(ctx.db_name, coll, req));
   bson::Document last{{"n", static_cast<int32_t>(r.n)}};
