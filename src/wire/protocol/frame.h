@@ -70,6 +70,12 @@ inline void AppendInt64LE(int64_t v, std::string* out) {
   AppendInt32LE(static_cast<int32_t>(u >> 32), out);
 }
 // Overwrites 4 bytes at `pos` (used to patch messageLength once the body is written).
+// The length of the valid UTF-8 sequence starting at s[i] (1-4), or 0 when none starts there
+// (bad lead byte, truncated, overlong, surrogate, past U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+// Whether all of `s` is valid UTF-8.
+bool IsValidUtf8(std::string_view s);
+
 inline void PatchInt32LE(int32_t v, size_t pos, std::string* out) {
   std::string tmp;
   AppendInt32LE(v, &tmp);

@@ -126,9 +126,31 @@ Inbound ParseInbound(std::string_view message, int32_t max_message_bytes) {
   return ParseUncompressed(std::move(in), *original);
 }
 
+std::string PrintableMessage(std::string_view message) {
+  // Decoder errors quote the offending bytes (a field name that is not UTF-8, say). Drivers
+  // decode errmsg as UTF-8 and fail on anything else, so invalid bytes become "\\xNN" text.
+  std::string out;
+  out.reserve(message.size());
+  for (size_t i = 0; i < message.size();) {
+    size_t len = Utf8SequenceLength(message, i);
+    if (len > 0) {
+      out.append(message.substr(i, len));
+      i += len;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      unsigned char c = static_cast<unsigned char>(message[i]);
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+      i += 1;
+    }
+  }
+  return out;
+}
+
 bson::Document ErrorReplyBody(const Status& status) {
   return bson::Document{{"ok", 0.0},
-                        {"errmsg", std::string(status.message())},
+                        {"errmsg", PrintableMessage(status.message())},
                         {"code", status.code_number()},
                         {"codeName", status.code_name()}};
 }
@@ -142,7 +164,7 @@ std::string SerializeResponse(const Inbound& in, int32_t request_id, const bson:
 
 std::string SerializeError(const Inbound& in, int32_t request_id) {
   if (in.op_code == static_cast<int32_t>(OpCode::kQuery)) {
-    bson::Document doc{{"$err", std::string(in.error.message())},
+    bson::Document doc{{"$err", PrintableMessage(in.error.message())},
                        {"code", in.error.code_number()},
                        {"codeName", in.error.code_name()},
                        {"ok", 0.0}};

@@ -46,7 +46,11 @@ struct Inbound {
 // naming them. `max_message_bytes` bounds header lengths and decompressed sizes.
 Inbound ParseInbound(std::string_view message, int32_t max_message_bytes = kMaxMessageSizeBytes);
 
-// {ok: 0.0, errmsg, code, codeName}: mongod's command error shape.
+// `message` as valid UTF-8: each byte that is not part of a valid UTF-8 sequence becomes the
+// four characters "\xNN" (error messages may quote invalid input; drivers reject invalid UTF-8).
+std::string PrintableMessage(std::string_view message);
+
+// {ok: 0.0, errmsg, code, codeName}: mongod's command error shape (errmsg made printable).
 bson::Document ErrorReplyBody(const Status& status);
 
 // The bytes answering `in` with `body`: OP_REPLY (numberReturned 1) when the request was

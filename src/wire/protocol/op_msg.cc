@@ -113,6 +113,12 @@ Result<OpMsg> ParseOpMsg(std::string_view message) {
       }
       DocumentSequence ds;
       ds.identifier = std::string(seq.substr(4, nul - 4));
+      // The identifier becomes a field name of the command: it must be one.
+      if (!IsValidUtf8(ds.identifier)) {
+        return Status(ErrorCode::kProtocolError,
+                      "invalid OP_MSG: document sequence identifier at byte " +
+                          std::to_string(seq_base + 4) + " is not valid UTF-8");
+      }
       for (const DocumentSequence& other : msg.sequences) {
         if (other.identifier == ds.identifier) {
           return Status(kDuplicateDocumentSequence,
