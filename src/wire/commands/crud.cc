@@ -91,6 +91,22 @@ Result<const bson::Array*> WriteItems(const bson::Document& cmd, std::string_vie
   return items;
 }
 
+// The fields of each update/delete statement, checked as mongod's IDL parser does (40415).
+Status CheckStatementFields(const bson::Array& items, std::string_view where,
+                            std::initializer_list<std::string_view> allowed) {
+  for (const bson::Value& item : items) {
+    for (const bson::Field& f : item.as_document()) {
+      bool ok = false;
+      for (std::string_view a : allowed) ok = ok || f.name == a;
+      if (!ok) {
+        return Status(static_cast<ErrorCode>(40415), "BSON field '" + std::string(where) + "." +
+                                                         f.name + "' is an unknown field.");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"documents", "ordered"}));
@@ -121,22 +137,16 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
   bool ordered = ordered_opt.value_or(true);
+  // mongod parses every statement before running any: an unknown field fails the command.
+  // As a 7.0 mongod, `sort` (8.0+) is unknown.
+  EDDY_RETURN_IF_ERROR(CheckStatementFields(*items, "update.updates",
+                                            {"q", "u", "multi", "upsert", "arrayFilters", "hint",
+                                             "collation", "c", "upsertSupplied"}));
   int64_t n = 0, modified = 0;
   bson::Array upserted, errors;
   for (size_t i = 0; i < items->size(); ++i) {
     const bson::Document& u = (*items)[i].as_document();
     Status s = [&]() -> Status {
-      for (const bson::Field& f : u) {
-        // As a 7.0 mongod: `sort` in an update statement arrived in 8.0 and is unknown here.
-        static const char* kAllowed[] = {"q", "u", "multi", "upsert", "arrayFilters", "hint",
-                                         "collation", "c", "upsertSupplied"};
-        bool ok = false;
-        for (const char* a : kAllowed) ok = ok || f.name == a;
-        if (!ok) {
-          return Status(static_cast<ErrorCode>(40415),
-                        "BSON field 'update.updates." + f.name + "' is an unknown field.");
-        }
-      }
       EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(u, "q"));
       const bson::Value* uv = u.Get("u");
       if (!q || !uv) {
@@ -190,6 +200,8 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "deletes"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   bool ordered = ordered_opt.value_or(true);
+  EDDY_RETURN_IF_ERROR(
+      CheckStatementFields(*items, "delete.deletes", {"q", "limit", "collation", "hint"}));
   int64_t n = 0;
   bson::Array errors;
   for (size_t i = 0; i < items->size(); ++i) {
