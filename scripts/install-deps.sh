@@ -5,7 +5,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   librocksdb-dev libbson-dev libmongoc-dev libasio-dev libssl-dev libcurl4-openssl-dev
   libpcre2-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libnats-dev python3 python3-pymongo tzdata
+  libnats-dev python3 python3-pymongo tzdata libedit-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

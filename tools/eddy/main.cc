@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   eddy::tools::RegisterDemo(app);
   eddy::tools::RegisterCrash(app);
   eddy::tools::RegisterBench(app);
+  eddy::tools::RegisterSql(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

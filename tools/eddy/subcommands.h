@@ -7,4 +7,5 @@ void RegisterDemo(CLI::App& app);
 void RegisterCrash(CLI::App& app);
 void RegisterBench(CLI::App& app);
 void RegisterServe(CLI::App& app);
+void RegisterSql(CLI::App& app);
 }  // namespace eddy::tools
