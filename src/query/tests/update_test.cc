@@ -573,7 +573,9 @@ TEST_P(PipelineUpdateTable, Applies) {
   EXPECT_TRUE(parsed->is_pipeline());
   EXPECT_EQ(S(out->document), S(J(c.expect)));
   EXPECT_EQ(out->modified, c.modified);
-  if (!c.desc.empty()) EXPECT_EQ(S(out->description.ToDocument()), S(J(c.desc)));
+  if (!c.desc.empty()) {
+    EXPECT_EQ(S(out->description.ToDocument()), S(J(c.desc)));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
