@@ -10,7 +10,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <condition_variable>
 #include <deque>
@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "bson/codec.h"
+#include "storage/detail/group.h"
 #include "storage/detail/rocksdb_status.h"
 #include "storage/key_encoding.h"
 
@@ -59,11 +60,15 @@ Result<bson::Document> DocIterator::Decode() const { return bson::Decode(raw());
 // ---------------------------------------------------------------------------------------
 // Shared state of the sequencer and the watchers.
 
-struct Engine::Request {
-  WriteFn fn;
-  std::function<void(Status)> done;
-  Status result;
+namespace detail {
+// A RocksDB snapshot shared by the ReadViews of one published group.
+struct Snapshot {
+  explicit Snapshot(rocksdb::DB* d) : db(d), snapshot(d->GetSnapshot()) {}
+  ~Snapshot() { db->ReleaseSnapshot(snapshot); }
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snapshot;
 };
+}  // namespace detail
 
 struct Engine::Shared {
   std::mutex mu;
@@ -74,11 +79,24 @@ struct Engine::Shared {
   std::thread retention;
   std::condition_variable retention_cv;
 
-  // Readers take the catalog and their RocksDB snapshot together under catalog_mu, and a
-  // group that changes the catalog commits and publishes under it, so a reader never sees
-  // data newer than its catalog (e.g. arrays in an index its catalog says is not multikey).
+  // Applied groups waiting for the committer (guarded by mu). The sequencer waits on
+  // ready_space_cv while kMaxReadyGroups are queued.
+  static constexpr size_t kMaxReadyGroups = 64;
+  std::deque<std::shared_ptr<Group>> ready;
+  std::condition_variable ready_cv;
+  std::condition_variable ready_space_cv;
+  bool sequencer_done = false;
+  std::thread committer;
+  // Set once a commit failed; every later write fails with it (guarded by mu).
+  Status failed;
+
+  // Readers take the catalog and their RocksDB snapshot together under catalog_mu, and the
+  // committer publishes a group's catalog and snapshot together under it, so a reader never
+  // sees data newer than its catalog (e.g. arrays in an index its catalog says is not
+  // multikey).
   std::mutex catalog_mu;
-  std::shared_ptr<const Catalog> catalog;  // guarded by catalog_mu
+  std::shared_ptr<const Catalog> catalog;            // guarded by catalog_mu
+  std::shared_ptr<const detail::Snapshot> snapshot;  // guarded by catalog_mu
 
   std::mutex commit_mu;
   std::condition_variable commit_cv;
@@ -226,15 +244,16 @@ void IndexScanBounds(const IndexInfo& index, const IndexRange& range, std::strin
 // ---------------------------------------------------------------------------------------
 // ReadView
 
-ReadView::ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog)
-    : engine_(engine), catalog_(std::move(catalog)), snapshot_(engine->db_->GetSnapshot()) {}
+ReadView::ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog,
+                   std::shared_ptr<const detail::Snapshot> snapshot)
+    : engine_(engine), catalog_(std::move(catalog)), snapshot_(std::move(snapshot)) {}
 
-ReadView::~ReadView() { engine_->db_->ReleaseSnapshot(snapshot_); }
+ReadView::~ReadView() = default;
 
 Result<std::optional<bson::Document>> ReadView::FindById(const CollectionInfo& coll,
                                                          const bson::Value& id) {
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot_;
+  ro.snapshot = snapshot_->snapshot;
   std::string value;
   rocksdb::Status s = engine_->db_->Get(ro, engine_->cfs_[kCfDocs], DocKey(coll.id, id), &value);
   if (s.IsNotFound()) return std::optional<bson::Document>();
@@ -245,7 +264,7 @@ Result<std::optional<bson::Document>> ReadView::FindById(const CollectionInfo& c
 
 std::unique_ptr<DocIterator> ReadView::ScanCollection(const CollectionInfo& coll, bool reverse) {
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot_;
+  ro.snapshot = snapshot_->snapshot;
   std::string prefix;
   AppendBigEndian32(coll.id, &prefix);
   return std::make_unique<RocksDocIterator>(
@@ -256,17 +275,17 @@ std::unique_ptr<DocIterator> ReadView::ScanCollection(const CollectionInfo& coll
 std::unique_ptr<DocIterator> ReadView::ScanIndex(const CollectionInfo& coll,
                                                  const IndexInfo& index, const IndexRange& range) {
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot_;
+  ro.snapshot = snapshot_->snapshot;
   std::string start, end;
   IndexScanBounds(index, range, &start, &end);
   Engine* engine = engine_;
-  const rocksdb::Snapshot* snap = snapshot_;
+  std::shared_ptr<const detail::Snapshot> snap = snapshot_;
   return std::make_unique<IndexDocIterator>(
       std::unique_ptr<rocksdb::Iterator>(engine->db_->NewIterator(ro, engine->cfs_[kCfIndex])),
       start, end, range.reverse, coll.id,
       [engine, snap](const std::string& key, std::string* value) {
         rocksdb::ReadOptions r;
-        r.snapshot = snap;
+        r.snapshot = snap->snapshot;
         return engine->db_->Get(r, engine->cfs_[kCfDocs], key, value).ok();
       });
 }
@@ -318,6 +337,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   engine->cfs_ = handles;
   EDDY_RETURN_IF_ERROR(engine->Recover());
   engine->shared_->sequencer = std::thread([e = engine.get()] { e->SequencerLoop(); });
+  engine->shared_->committer = std::thread([e = engine.get()] { e->CommitterLoop(); });
   engine->shared_->retention = std::thread([e = engine.get()] { e->RetentionLoop(); });
   return engine;
 }
@@ -330,7 +350,15 @@ Engine::~Engine() {
   shared_->queue_cv.notify_all();
   shared_->retention_cv.notify_all();
   if (shared_->sequencer.joinable()) shared_->sequencer.join();
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->sequencer_done = true;
+  }
+  shared_->ready_cv.notify_all();
+  if (shared_->committer.joinable()) shared_->committer.join();
   if (shared_->retention.joinable()) shared_->retention.join();
+  unwritten_.clear();
+  shared_->snapshot.reset();
   if (db_) {
     for (auto* h : cfs_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
@@ -372,6 +400,7 @@ Status Engine::Recover() {
   }
   EDDY_RETURN_IF_ERROR(detail::ToStatus(it->status()));
   shared_->catalog = catalog;
+  applied_catalog_ = catalog;
 
   // Finish drops whose key spaces were not yet deleted when the process stopped.
   std::unique_ptr<rocksdb::Iterator> pit(db_->NewIterator(ro, cfs_[kCfDefault]));
@@ -388,6 +417,7 @@ Status Engine::Recover() {
     wb.Delete(cfs_[kCfDefault], pit->key());
     EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
   }
+  shared_->snapshot = std::make_shared<detail::Snapshot>(db_);
   return Status::OK();
 }
 
@@ -398,20 +428,22 @@ std::shared_ptr<const Catalog> Engine::catalog() const {
 
 std::unique_ptr<ReadView> Engine::NewReadView() {
   std::lock_guard lock(shared_->catalog_mu);
-  return std::unique_ptr<ReadView>(new ReadView(this, shared_->catalog));
+  return std::unique_ptr<ReadView>(new ReadView(this, shared_->catalog, shared_->snapshot));
 }
 
-Status Engine::Write(WriteFn fn) {
+Status Engine::Write(WriteFn fn, WriteOptions options) {
   std::promise<Status> promise;
   std::future<Status> future = promise.get_future();
-  SubmitWrite(std::move(fn), [&promise](Status s) { promise.set_value(std::move(s)); });
+  SubmitWrite(
+      std::move(fn), [&promise](Status s) { promise.set_value(std::move(s)); }, options);
   return future.get();
 }
 
-void Engine::SubmitWrite(WriteFn fn, std::function<void(Status)> done) {
+void Engine::SubmitWrite(WriteFn fn, std::function<void(Status)> done, WriteOptions options) {
   auto req = std::make_unique<Request>();
   req->fn = std::move(fn);
   req->done = std::move(done);
+  req->wait_durable = options.wait_durable;
   {
     std::lock_guard lock(shared_->mu);
     if (shared_->stopping) {
@@ -424,29 +456,49 @@ void Engine::SubmitWrite(WriteFn fn, std::function<void(Status)> done) {
 }
 
 void Engine::SequencerLoop() {
-  std::vector<std::unique_ptr<Request>> group;
+  std::vector<std::unique_ptr<Request>> requests;
   for (;;) {
+    Status failed;
     {
       std::unique_lock lock(shared_->mu);
       shared_->queue_cv.wait(lock, [&] { return shared_->stopping || !shared_->queue.empty(); });
       if (shared_->queue.empty()) return;  // stopping and drained
-      while (!shared_->queue.empty() && group.size() < options_.max_group_requests) {
-        group.push_back(std::move(shared_->queue.front()));
+      while (!shared_->queue.empty() && requests.size() < options_.max_group_requests) {
+        requests.push_back(std::move(shared_->queue.front()));
         shared_->queue.pop_front();
       }
+      failed = shared_->failed;
     }
-    RunGroup(group);
-    group.clear();
+    if (!failed.ok()) {
+      for (auto& req : requests) req->done(failed);
+      requests.clear();
+      continue;
+    }
+    // Groups now in RocksDB are read there; the rest stay readable through their overlays.
+    while (!unwritten_.empty() && unwritten_.front()->written.load(std::memory_order_acquire)) {
+      unwritten_.pop_front();
+    }
+    std::shared_ptr<Group> group = RunGroup(requests);
+    requests.clear();
+    unwritten_.push_back(group);
+    {
+      std::unique_lock lock(shared_->mu);
+      shared_->ready_space_cv.wait(
+          lock, [&] { return shared_->ready.size() < Shared::kMaxReadyGroups; });
+      shared_->ready.push_back(std::move(group));
+    }
+    shared_->ready_cv.notify_one();
   }
 }
 
-void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& group) {
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  auto working = std::make_shared<Catalog>(*catalog());
-  Txn txn(this, &batch, working);
+std::shared_ptr<Engine::Group> Engine::RunGroup(std::vector<std::unique_ptr<Request>>& requests) {
+  auto group = std::make_shared<Group>();
+  group->requests = std::move(requests);
+  Txn txn(this, &group->overlay, applied_catalog_);
   uint64_t ts_before = last_ts_;
   uint32_t next_id_before = next_id_;
-  for (auto& req : group) {
+  for (auto& req : group->requests) {
+    if (!req->wait_durable) group->has_nondurable = true;
     txn.now_ = WallNow();
     try {
       req->result = req->fn(txn);
@@ -456,7 +508,7 @@ void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& group) {
       req->result = Status(ErrorCode::kInternalError, std::string("write failed: ") + e.what());
     }
   }
-  rocksdb::WriteBatch* wb = batch.GetWriteBatch();
+  rocksdb::WriteBatch* wb = &group->batch;
   if (last_ts_ != ts_before) wb->Put(cfs_[kCfDefault], kMetaLastTs, U64Key(last_ts_));
   if (next_id_ != next_id_before) wb->Put(cfs_[kCfDefault], kMetaNextId, U64Key(next_id_));
   for (uint32_t id : txn.dropped_ids_) {
@@ -464,53 +516,131 @@ void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& group) {
     AppendBigEndian32(id, &k);
     wb->Put(cfs_[kCfDefault], k, "");
   }
-  Status commit;
-  std::unique_lock<std::mutex> catalog_lock(shared_->catalog_mu, std::defer_lock);
-  if (txn.catalog_changed_) catalog_lock.lock();
-  if (wb->Count() > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync == SyncMode::kOn;
-    commit = detail::ToStatus(db_->Write(wo, wb));
+  if (txn.catalog_changed_ && txn.catalog_) {
+    txn.catalog_->version_++;
+    applied_catalog_ = txn.catalog_;
   }
-  if (!commit.ok()) {
-    // Nothing of the group is visible; the published catalog stays as it was.
-    for (auto& req : group) req->done(commit.WithPrefix("commit failed: "));
-    return;
-  }
-  // Reclaim dropped key spaces (recorded as pending in the commit, so a crash here is
-  // finished by Recover()).
-  for (uint32_t id : txn.dropped_ids_) {
-    std::string lo, hi, k(kMetaPendingDrop);
-    AppendBigEndian32(id, &lo);
-    AppendBigEndian32(id + 1, &hi);
-    AppendBigEndian32(id, &k);
-    rocksdb::WriteBatch del;
-    del.DeleteRange(cfs_[kCfDocs], lo, hi);
-    del.DeleteRange(cfs_[kCfIndex], lo, hi);
-    del.Delete(cfs_[kCfDefault], k);
-    (void)db_->Write(rocksdb::WriteOptions(), &del);
-  }
-  if (txn.catalog_changed_) {
-    working->version_++;
-    shared_->catalog = working;
-    catalog_lock.unlock();
-  }
-  {
-    std::lock_guard lock(shared_->stats_mu);
-    shared_->stats.groups++;
-    shared_->stats.requests += group.size();
-    shared_->stats.entries += txn.entries_;
-  }
-  if (last_ts_ != ts_before) {
+  group->catalog = applied_catalog_;
+  group->last_ts = last_ts_;
+  group->entries = txn.entries_;
+  group->dropped_ids = std::move(txn.dropped_ids_);
+  return group;
+}
+
+void Engine::CommitterLoop() {
+  std::vector<std::shared_ptr<Group>> groups;
+  for (;;) {
     {
-      std::lock_guard lock(shared_->commit_mu);
-      committed_ = last_ts_;
+      std::unique_lock lock(shared_->mu);
+      shared_->ready_cv.wait(lock,
+                             [&] { return shared_->sequencer_done || !shared_->ready.empty(); });
+      if (shared_->ready.empty()) return;  // the sequencer stopped and everything is committed
+      groups.assign(shared_->ready.begin(), shared_->ready.end());
+      shared_->ready.clear();
     }
-    shared_->commit_cv.notify_all();
-    std::lock_guard lock(shared_->listeners_mu);
-    for (auto& [id, fn] : shared_->listeners) fn(bson::Timestamp::FromUint64(last_ts_));
+    shared_->ready_space_cv.notify_all();
+    CommitGroups(groups);
+    groups.clear();
   }
-  for (auto& req : group) req->done(std::move(req->result));
+}
+
+void Engine::Publish(const std::shared_ptr<Group>& group) {
+  std::lock_guard lock(shared_->catalog_mu);
+  shared_->catalog = group->catalog;
+  // Groups without writes keep the previous snapshot (it holds everything before them).
+  if (group->batch.Count() > 0) shared_->snapshot = std::make_shared<detail::Snapshot>(db_);
+}
+
+void Engine::CommitGroups(std::vector<std::shared_ptr<Group>>& groups) {
+  const bool sync = options_.sync == SyncMode::kOn;
+  Status error;
+  {
+    std::lock_guard lock(shared_->mu);
+    error = shared_->failed;
+  }
+  size_t written = 0;  // groups[0, written) are in RocksDB
+  bool need_sync = false;
+  for (; error.ok() && written < groups.size(); ++written) {
+    Group& g = *groups[written];
+    if (g.batch.Count() > 0) {
+      rocksdb::WriteOptions wo;
+      wo.sync = false;  // one SyncWAL below covers every group of this pass
+      Status s = detail::ToStatus(db_->Write(wo, &g.batch));
+      if (!s.ok()) {
+        error = s.WithPrefix("commit failed: ");
+        break;
+      }
+      need_sync = sync;
+      // Reclaim dropped key spaces (recorded as pending in the group, so a crash before
+      // this is finished by Recover(), and the WAL keeps this after the group).
+      for (uint32_t id : g.dropped_ids) {
+        std::string lo, hi, k(kMetaPendingDrop);
+        AppendBigEndian32(id, &lo);
+        AppendBigEndian32(id + 1, &hi);
+        AppendBigEndian32(id, &k);
+        rocksdb::WriteBatch del;
+        del.DeleteRange(cfs_[kCfDocs], lo, hi);
+        del.DeleteRange(cfs_[kCfIndex], lo, hi);
+        del.Delete(cfs_[kCfDefault], k);
+        (void)db_->Write(wo, &del);
+      }
+    }
+    g.written.store(true, std::memory_order_release);
+    if (g.has_nondurable && sync) {
+      // j:false requests are acknowledged once applied and visible, before the fsync.
+      Publish(groups[written]);
+      for (auto& req : g.requests) {
+        if (req->wait_durable) continue;
+        req->done(std::move(req->result));
+        req->done = nullptr;
+      }
+    }
+  }
+  if (written > 0 && options_.test_before_sync) options_.test_before_sync();
+  if (need_sync) {
+    Status s = detail::ToStatus(db_->SyncWAL());
+    if (s.ok()) {
+      std::lock_guard lock(shared_->stats_mu);
+      shared_->stats.syncs++;
+    } else {
+      error = s.WithPrefix("commit failed (WAL sync): ");
+      written = 0;  // nothing of this pass is known durable
+    }
+  }
+  if (written > 0) {
+    const std::shared_ptr<Group>& last = groups[written - 1];
+    Publish(last);
+    {
+      std::lock_guard lock(shared_->stats_mu);
+      for (size_t i = 0; i < written; ++i) {
+        shared_->stats.groups++;
+        shared_->stats.requests += groups[i]->requests.size();
+        shared_->stats.entries += groups[i]->entries;
+      }
+    }
+    if (last->last_ts != committed_.load()) {
+      {
+        std::lock_guard lock(shared_->commit_mu);
+        committed_ = last->last_ts;
+      }
+      shared_->commit_cv.notify_all();
+      std::lock_guard lock(shared_->listeners_mu);
+      for (auto& [id, fn] : shared_->listeners) fn(bson::Timestamp::FromUint64(last->last_ts));
+    }
+  }
+  if (!error.ok()) {
+    // Later groups were applied on top of the failed ones: refuse everything from here on.
+    std::lock_guard lock(shared_->mu);
+    if (shared_->failed.ok()) shared_->failed = error;
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    for (auto& req : groups[i]->requests) {
+      if (!req->done) continue;
+      req->done(i < written ? std::move(req->result) : error);
+    }
+    // The batch stays alive until the sequencer drops the group from unwritten_.
+    groups[i]->written.store(true, std::memory_order_release);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

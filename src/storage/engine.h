@@ -1,19 +1,43 @@
 // Engine owns the RocksDB instance and is the only way to change persistent state.
 //
 // Writes: every write request is a function run by the single write sequencer thread against
-// a Txn. The sequencer drains all queued requests, runs them in order (each sees the writes
-// of the requests before it), writes documents, index entries and change-log entries of the
-// whole group in one RocksDB WriteBatch with one fsync, then advances the committed
-// watermark. No event without its write, no write without its event, after any crash.
+// a Txn. The sequencer drains all queued requests and runs them in order as one group (each
+// sees the writes of the requests before it, and of the groups before it that are still
+// being written). The documents, index entries and change-log entries of a group go into
+// one RocksDB WriteBatch, so after any crash a group is entirely present or entirely absent:
+// no event without its write, no write without its event.
 //
-// Reads: a ReadView is a consistent RocksDB snapshot plus the catalog of that moment; it
-// sees only committed (durable) writes.
+// Commit is a pipeline of two threads: while the committer thread writes group N to RocksDB
+// and fsyncs the WAL, the sequencer already applies group N+1 (and later ones) on top of it.
+// One fsync covers every group written since the previous one.
+//
+// Durability and visibility (per request, WriteOptions):
+//   - wait_durable = true (the default, MongoDB j:true): Write() returns once the WAL holding
+//     the group is fsynced (SyncMode::kOn). Then the write is visible to new ReadViews and
+//     its change-log entries are below committed().
+//   - wait_durable = false (MongoDB w:1 j:false): Write() returns once the group is written
+//     to RocksDB and visible to new ReadViews; the committer fsyncs it right after (in the
+//     same pass, so well within MongoDB's 100 ms journal interval). A crash before that fsync
+//     may lose it. Its change-log entries still appear only once durable.
+// Visibility is a prefix of the sequence: a write made visible early by a j:false request
+// also makes visible the (not yet durable) writes sequenced before it, as in MongoDB, where
+// reads see every applied write. Without j:false requests a ReadView sees only durable
+// writes. Change-log readers (ScanChangeLog, watchers) only ever see durable entries.
+// With SyncMode::kOff nothing is fsynced and every write is acknowledged once written.
+//
+// A failed RocksDB write or WAL sync fails the requests of that group and of every group
+// applied after it, and the engine then refuses writes (a disk error leaves the sequence
+// unknown); reopen the engine to recover.
+//
+// Reads: a ReadView is a consistent RocksDB snapshot plus the catalog of that moment (the
+// latest visible group).
 //
 // Thread-safety: all Engine methods may be called concurrently. Write() blocks for group
 // commit; call it from a storage/worker thread, never from an I/O thread (use SubmitWrite).
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,13 +54,16 @@ class DB;
 class ColumnFamilyHandle;
 class Iterator;
 class Snapshot;
-class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace eddy::storage {
 
 class Engine;
 class Txn;
+namespace detail {
+class Overlay;
+struct Snapshot;
+}  // namespace detail
 
 // One change-log entry as stored (see docs/formats/change_log.md).
 struct ChangeLogEntry {
@@ -97,10 +124,11 @@ class ReadView : public Reader {
   // Approximate number of documents (exact counts scan).
  private:
   friend class Engine;
-  ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog);
+  ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog,
+           std::shared_ptr<const detail::Snapshot> snapshot);
   Engine* engine_;
   std::shared_ptr<const Catalog> catalog_;
-  const rocksdb::Snapshot* snapshot_;
+  std::shared_ptr<const detail::Snapshot> snapshot_;
 };
 
 // What a write did, for change events and command replies.
@@ -110,7 +138,7 @@ enum class WriteOp { kInsert, kUpdate, kReplace, kDelete };
 // REQUIRES: used only inside the request function, on the sequencer thread.
 class Txn : public Reader {
  public:
-  const Catalog& catalog() const override { return *catalog_; }
+  const Catalog& catalog() const override { return catalog_ ? *catalog_ : *base_catalog_; }
   Result<std::optional<bson::Document>> FindById(const CollectionInfo& coll,
                                                  const bson::Value& id) override;
   std::unique_ptr<DocIterator> ScanCollection(const CollectionInfo& coll, bool reverse) override;
@@ -160,7 +188,12 @@ class Txn : public Reader {
 
  private:
   friend class Engine;
-  Txn(Engine* engine, rocksdb::WriteBatchWithIndex* batch, std::shared_ptr<Catalog> catalog);
+  Txn(Engine* engine, detail::Overlay* overlay, std::shared_ptr<const Catalog> catalog);
+  // The catalog to change (copied from the group's starting catalog on first use).
+  Catalog& MutableCatalog();
+  // The newest pending or stored value of key in the docs or index column family.
+  Result<bool> Lookup(int slot, std::string_view key, std::string* value);
+  std::unique_ptr<rocksdb::Iterator> NewIterator(int slot);
   bson::Timestamp NextTimestamp();
   Status PutChangeLog(bson::Document entry);
   // The entry plus already-encoded documents (empty: absent) appended as doc/pre/ud.
@@ -178,14 +211,14 @@ class Txn : public Reader {
   bson::Document EventBase(std::string_view op, std::string_view db, std::string_view coll);
 
   Engine* engine_;
-  rocksdb::WriteBatchWithIndex* batch_;
-  std::shared_ptr<Catalog> catalog_;  // working copy; published after commit
+  detail::Overlay* overlay_;  // the group's WriteBatch and its pending-write index
+  std::shared_ptr<const Catalog> base_catalog_;  // as of the group's start
+  std::shared_ptr<Catalog> catalog_;             // copy on first change; published after commit
   bool catalog_changed_ = false;
   uint64_t entries_ = 0;
   bool building_multikey_ = false;
   bson::DateTime now_;
   bson::Timestamp last_ts_;
-  std::vector<bson::Timestamp> savepoint_ts_;
   std::vector<uint32_t> dropped_ids_;  // key spaces to delete after commit
   std::vector<uint32_t> savepoint_dropped_;
 };
@@ -196,6 +229,14 @@ struct EngineStats {
   uint64_t groups = 0;       // group commits
   uint64_t requests = 0;     // write requests committed
   uint64_t entries = 0;      // change-log entries written
+  uint64_t syncs = 0;        // WAL fsyncs (one covers every group written before it)
+};
+
+// Per-request durability (see the top of this file).
+struct WriteOptions {
+  // true: acknowledge once durable (fsynced). false: acknowledge once applied and visible
+  // (MongoDB writeConcern j:false); fsynced right after. Default: true
+  bool wait_durable = true;
 };
 
 class Engine {
@@ -205,19 +246,22 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Runs fn in the sequencer and waits until its group is durable. Returns fn's Status, or
-  // the commit's error. fn's effects are committed even when it returns an error (so an
+  // Runs fn in the sequencer and waits until its group is durable (or, with
+  // options.wait_durable = false, written and visible). Returns fn's Status, or the
+  // commit's error. fn's effects are committed even when it returns an error (so an
   // ordered insertMany keeps the documents before the failing one, as MongoDB does); use
-  // savepoints to undo a partial operation.
-  Status Write(WriteFn fn);
-  // The same, asynchronously: done(status) is called on the sequencer thread after commit.
-  void SubmitWrite(WriteFn fn, std::function<void(Status)> done);
+  // savepoints to undo a partial operation. Requests are acknowledged in sequence order.
+  Status Write(WriteFn fn, WriteOptions options = {});
+  // The same, asynchronously: done(status) is called on the committer thread after commit.
+  // done must be fast and must not call Write().
+  void SubmitWrite(WriteFn fn, std::function<void(Status)> done, WriteOptions options = {});
 
   std::unique_ptr<ReadView> NewReadView();
   std::shared_ptr<const Catalog> catalog() const;
 
   // --- change log ---
-  // The newest committed cluster time (the watermark); readers see entries up to it.
+  // The newest durable cluster time (the watermark); change-log readers see entries up to
+  // it. (With SyncMode::kOff: the newest written.)
   bson::Timestamp committed() const { return bson::Timestamp::FromUint64(committed_.load()); }
   // Entries with after < ts <= committed(), oldest first, at most max_entries.
   // ChangeStreamHistoryLost (286) when `after` is older than the retained history.
@@ -229,8 +273,8 @@ class Engine {
                                const ChangeLogVisitor& visit);
   // Blocks until committed() > after or the deadline passes; returns committed() > after.
   bool WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline);
-  // Called on the sequencer thread after each group commit with the new watermark. Must be
-  // fast and must not call Write(). Returns an id for RemoveCommitListener.
+  // Called on the committer thread each time the watermark advances, with the new watermark.
+  // Must be fast and must not call Write(). Returns an id for RemoveCommitListener.
   uint64_t AddCommitListener(std::function<void(bson::Timestamp)> listener);
   void RemoveCommitListener(uint64_t id);
   // The oldest cluster time still resumable from (entries after it are all retained).
@@ -247,11 +291,15 @@ class Engine {
 
  private:
   struct Request;
+  struct Group;
   explicit Engine(const EngineOptions& options);
   Status Recover();
   void SequencerLoop();
+  void CommitterLoop();
   void RetentionLoop();
-  void RunGroup(std::vector<std::unique_ptr<Request>>& group);
+  std::shared_ptr<Group> RunGroup(std::vector<std::unique_ptr<Request>>& requests);
+  void CommitGroups(std::vector<std::shared_ptr<Group>>& groups);
+  void Publish(const std::shared_ptr<Group>& group);
   friend class Txn;
   friend class ReadView;
 
@@ -263,6 +311,10 @@ class Engine {
   std::atomic<uint64_t> committed_{0};
   uint64_t last_ts_ = 0;        // sequencer thread only (after recovery)
   uint32_t next_id_ = 1;        // sequencer thread only
+  // Sequencer thread only: the catalog after the last applied group, and the groups handed
+  // to the committer whose writes are not yet in RocksDB (oldest first).
+  std::shared_ptr<const Catalog> applied_catalog_;
+  std::deque<std::shared_ptr<Group>> unwritten_;
 };
 
 // Column family indexes.

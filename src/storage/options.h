@@ -2,6 +2,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace eddy::storage {
@@ -33,6 +34,11 @@ struct EngineOptions {
 
   // RocksDB block cache size. Default: 256 MiB
   uint64_t block_cache_bytes = uint64_t{256} << 20;
+
+  // Tests only: called on the committer thread after a pass of groups is written to RocksDB
+  // and before its WAL sync (or where the sync would be, with kOff), so a test can hold
+  // groups written but not durable. Default: none
+  std::function<void()> test_before_sync;
 };
 
 }  // namespace eddy::storage

@@ -1,13 +1,14 @@
 // Txn: what a write request can do inside a group commit. Every document write puts the
 // document, its index entries and its change-log entry into the group's one WriteBatch.
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <chrono>
 #include <random>
 
 #include "bson/codec.h"
 #include "bson/json.h"
+#include "storage/detail/group.h"
 #include "storage/detail/rocksdb_status.h"
 #include "storage/engine.h"
 #include "storage/index_keys.h"
@@ -99,8 +100,52 @@ void AppendRawDocument(std::string* encoded, std::string_view name, std::string_
 
 }  // namespace
 
-Txn::Txn(Engine* engine, rocksdb::WriteBatchWithIndex* batch, std::shared_ptr<Catalog> catalog)
-    : engine_(engine), batch_(batch), catalog_(std::move(catalog)) {}
+Txn::Txn(Engine* engine, detail::Overlay* overlay, std::shared_ptr<const Catalog> catalog)
+    : engine_(engine), overlay_(overlay), base_catalog_(std::move(catalog)) {}
+
+Catalog& Txn::MutableCatalog() {
+  if (!catalog_) catalog_ = std::make_shared<Catalog>(*base_catalog_);
+  catalog_changed_ = true;
+  return *catalog_;
+}
+
+namespace {
+int CfOfSlot(int slot) { return slot == detail::kSlotDocs ? kCfDocs : kCfIndex; }
+}  // namespace
+
+Result<bool> Txn::Lookup(int slot, std::string_view key, std::string* value) {
+  auto s = static_cast<detail::Slot>(slot);
+  std::string_view v;
+  switch (overlay_->Get(s, key, &v)) {
+    case detail::Overlay::Hit::kFound: value->assign(v); return true;
+    case detail::Overlay::Hit::kDeleted: return false;
+    case detail::Overlay::Hit::kMiss: break;
+  }
+  // Groups handed to the committer but not yet in RocksDB, newest first.
+  for (auto it = engine_->unwritten_.rbegin(); it != engine_->unwritten_.rend(); ++it) {
+    switch ((*it)->overlay.Get(s, key, &v)) {
+      case detail::Overlay::Hit::kFound: value->assign(v); return true;
+      case detail::Overlay::Hit::kDeleted: return false;
+      case detail::Overlay::Hit::kMiss: break;
+    }
+  }
+  rocksdb::Status st = engine_->db_->Get(rocksdb::ReadOptions(), engine_->cfs_[CfOfSlot(slot)],
+                                         rocksdb::Slice(key.data(), key.size()), value);
+  if (st.IsNotFound()) return false;
+  if (!st.ok()) return detail::ToStatus(st);
+  return true;
+}
+
+std::unique_ptr<rocksdb::Iterator> Txn::NewIterator(int slot) {
+  std::vector<detail::Overlay*> layers{overlay_};
+  for (auto it = engine_->unwritten_.rbegin(); it != engine_->unwritten_.rend(); ++it) {
+    layers.push_back(&(*it)->overlay);
+  }
+  rocksdb::ColumnFamilyHandle* cf = engine_->cfs_[CfOfSlot(slot)];
+  return detail::NewOverlayIterator(
+      std::move(layers), static_cast<detail::Slot>(slot),
+      std::unique_ptr<rocksdb::Iterator>(engine_->db_->NewIterator(rocksdb::ReadOptions(), cf)));
+}
 
 bson::Timestamp Txn::NextTimestamp() {
   auto secs = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -133,7 +178,7 @@ Status Txn::PutChangeLog(bson::Document entry, std::string_view doc_raw, std::st
   if (update_description) AppendRawDocument(&raw, "ud", bson::Encode(*update_description));
   entries_++;
   return detail::ToStatus(
-      batch_->Put(engine_->cfs_[kCfChangeLog], U64Key(last_ts_.AsUint64()), raw));
+      overlay_->batch()->Put(engine_->cfs_[kCfChangeLog], U64Key(last_ts_.AsUint64()), raw));
 }
 
 uint32_t Txn::AllocateId() { return engine_->next_id_++; }
@@ -143,11 +188,8 @@ uint32_t Txn::AllocateId() { return engine_->next_id_++; }
 Result<std::optional<bson::Document>> Txn::FindById(const CollectionInfo& coll,
                                                     const bson::Value& id) {
   std::string value;
-  rocksdb::Status s = batch_->GetFromBatchAndDB(engine_->db_, rocksdb::ReadOptions(),
-                                                engine_->cfs_[kCfDocs], DocKey(coll.id, id),
-                                                &value);
-  if (s.IsNotFound()) return std::optional<bson::Document>();
-  if (!s.ok()) return detail::ToStatus(s);
+  EDDY_ASSIGN_OR_RETURN(bool found, Lookup(detail::kSlotDocs, DocKey(coll.id, id), &value));
+  if (!found) return std::optional<bson::Document>();
   EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(value));
   return std::optional<bson::Document>(std::move(doc));
 }
@@ -155,27 +197,17 @@ Result<std::optional<bson::Document>> Txn::FindById(const CollectionInfo& coll,
 std::unique_ptr<DocIterator> Txn::ScanCollection(const CollectionInfo& coll, bool reverse) {
   std::string prefix;
   AppendBigEndian32(coll.id, &prefix);
-  rocksdb::ColumnFamilyHandle* cf = engine_->cfs_[kCfDocs];
-  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-      cf, engine_->db_->NewIterator(rocksdb::ReadOptions(), cf)));
-  return std::make_unique<TxnDocIterator>(std::move(it), prefix, reverse);
+  return std::make_unique<TxnDocIterator>(NewIterator(detail::kSlotDocs), prefix, reverse);
 }
 
 std::unique_ptr<DocIterator> Txn::ScanIndex(const CollectionInfo& coll, const IndexInfo& index,
                                             const IndexRange& range) {
   std::string start, end;
   IndexScanBounds(index, range, &start, &end);
-  rocksdb::ColumnFamilyHandle* cf = engine_->cfs_[kCfIndex];
-  std::unique_ptr<rocksdb::Iterator> it(
-      batch_->NewIteratorWithBase(cf, engine_->db_->NewIterator(rocksdb::ReadOptions(), cf)));
-  Engine* engine = engine_;
-  rocksdb::WriteBatchWithIndex* batch = batch_;
-  return NewIndexDocIterator(std::move(it), start, end, range.reverse, coll.id,
-                             [engine, batch](const std::string& key, std::string* value) {
-                               return batch
-                                   ->GetFromBatchAndDB(engine->db_, rocksdb::ReadOptions(),
-                                                       engine->cfs_[kCfDocs], key, value)
-                                   .ok();
+  return NewIndexDocIterator(NewIterator(detail::kSlotIndex), start, end, range.reverse, coll.id,
+                             [this](const std::string& key, std::string* value) {
+                               Result<bool> found = Lookup(detail::kSlotDocs, key, value);
+                               return found.ok() && *found;
                              });
 }
 
@@ -183,14 +215,13 @@ std::unique_ptr<DocIterator> Txn::ScanIndex(const CollectionInfo& coll, const In
 
 std::shared_ptr<CollectionInfo> Txn::MutableCollection(const CollectionInfo& coll) {
   auto copy = std::make_shared<CollectionInfo>(coll);
-  catalog_->by_ns_[coll.ns()] = copy;
-  catalog_changed_ = true;
+  MutableCatalog().by_ns_[coll.ns()] = copy;
   return copy;
 }
 
 Status Txn::Persist(const CollectionInfo& coll) {
-  return detail::ToStatus(batch_->Put(engine_->cfs_[kCfCatalog], CatalogKey(coll.ns()),
-                                      bson::Encode(coll.ToDocument())));
+  return detail::ToStatus(overlay_->batch()->Put(
+      engine_->cfs_[kCfCatalog], CatalogKey(coll.ns()), bson::Encode(coll.ToDocument())));
 }
 
 Result<CollectionPtr> Txn::CreateCollection(std::string_view db, std::string_view coll,
@@ -198,7 +229,7 @@ Result<CollectionPtr> Txn::CreateCollection(std::string_view db, std::string_vie
   std::string why;
   if (!IsValidDatabaseName(db, &why)) return Status(ErrorCode::kInvalidNamespace, why);
   if (!IsValidCollectionName(coll, &why)) return Status(ErrorCode::kInvalidNamespace, why);
-  if (catalog_->Find(db, coll)) {
+  if (catalog().Find(db, coll)) {
     return Status(ErrorCode::kNamespaceExists,
                   "Collection " + std::string(db) + "." + std::string(coll) + " already exists.");
   }
@@ -222,8 +253,7 @@ Result<CollectionPtr> Txn::CreateCollection(std::string_view db, std::string_vie
   id_index.fields.push_back(IndexField{"_id", false});
   id_index.unique = true;
   info->indexes.push_back(std::move(id_index));
-  catalog_->by_ns_[info->ns()] = info;
-  catalog_changed_ = true;
+  MutableCatalog().by_ns_[info->ns()] = info;
   EDDY_RETURN_IF_ERROR(Persist(*info));
   bson::Document e = EventBase("create", db, coll);
   e.Append("ui", info->uuid);
@@ -233,20 +263,19 @@ Result<CollectionPtr> Txn::CreateCollection(std::string_view db, std::string_vie
 }
 
 Result<CollectionPtr> Txn::GetOrCreateCollection(std::string_view db, std::string_view coll) {
-  if (CollectionPtr c = catalog_->Find(db, coll)) return c;
+  if (CollectionPtr c = catalog().Find(db, coll)) return c;
   return CreateCollection(db, coll, bson::Document());
 }
 
 Status Txn::DropCollection(std::string_view db, std::string_view coll) {
-  CollectionPtr info = catalog_->Find(db, coll);
+  CollectionPtr info = catalog().Find(db, coll);
   if (!info) {
     return Status(ErrorCode::kNamespaceNotFound,
                   "ns not found: " + std::string(db) + "." + std::string(coll));
   }
-  catalog_->by_ns_.erase(info->ns());
-  catalog_changed_ = true;
-  EDDY_RETURN_IF_ERROR(
-      detail::ToStatus(batch_->Delete(engine_->cfs_[kCfCatalog], CatalogKey(info->ns()))));
+  MutableCatalog().by_ns_.erase(info->ns());
+  EDDY_RETURN_IF_ERROR(detail::ToStatus(
+      overlay_->batch()->Delete(engine_->cfs_[kCfCatalog], CatalogKey(info->ns()))));
   // The key spaces are deleted after commit (a range delete cannot go through the indexed
   // batch); nothing can read them meanwhile because the catalog no longer names them.
   dropped_ids_.push_back(info->id);
@@ -260,7 +289,7 @@ Status Txn::DropCollection(std::string_view db, std::string_view coll) {
 
 Status Txn::RenameCollection(std::string_view db, std::string_view from, std::string_view to_db,
                              std::string_view to, bool drop_target) {
-  CollectionPtr info = catalog_->Find(db, from);
+  CollectionPtr info = catalog().Find(db, from);
   if (!info) {
     return Status(ErrorCode::kNamespaceNotFound,
                   "Source collection " + std::string(db) + "." + std::string(from) +
@@ -273,7 +302,7 @@ Status Txn::RenameCollection(std::string_view db, std::string_view from, std::st
   if (db == to_db && from == to) {
     return Status(ErrorCode::kIllegalOperation, "Can't rename a collection to itself");
   }
-  if (catalog_->Find(to_db, to)) {
+  if (catalog().Find(to_db, to)) {
     if (!drop_target) {
       return Status(ErrorCode::kNamespaceExists, "target namespace exists");
     }
@@ -282,11 +311,10 @@ Status Txn::RenameCollection(std::string_view db, std::string_view from, std::st
   auto moved = std::make_shared<CollectionInfo>(*info);
   moved->db = std::string(to_db);
   moved->name = std::string(to);
-  catalog_->by_ns_.erase(info->ns());
-  catalog_->by_ns_[moved->ns()] = moved;
-  catalog_changed_ = true;
-  EDDY_RETURN_IF_ERROR(
-      detail::ToStatus(batch_->Delete(engine_->cfs_[kCfCatalog], CatalogKey(info->ns()))));
+  MutableCatalog().by_ns_.erase(info->ns());
+  MutableCatalog().by_ns_[moved->ns()] = moved;
+  EDDY_RETURN_IF_ERROR(detail::ToStatus(
+      overlay_->batch()->Delete(engine_->cfs_[kCfCatalog], CatalogKey(info->ns()))));
   EDDY_RETURN_IF_ERROR(Persist(*moved));
   bson::Document e = EventBase("rename", db, from);
   e.Append("ui", info->uuid);
@@ -295,14 +323,14 @@ Status Txn::RenameCollection(std::string_view db, std::string_view from, std::st
 }
 
 Status Txn::DropDatabase(std::string_view db) {
-  std::vector<CollectionPtr> colls = catalog_->List(db);
+  std::vector<CollectionPtr> colls = catalog().List(db);
   for (const CollectionPtr& c : colls) EDDY_RETURN_IF_ERROR(DropCollection(c->db, c->name));
   return PutChangeLog(EventBase("dropDatabase", db, ""));
 }
 
 Status Txn::ModifyCollection(std::string_view db, std::string_view coll,
                              const bson::Document& changes) {
-  CollectionPtr info = catalog_->Find(db, coll);
+  CollectionPtr info = catalog().Find(db, coll);
   if (!info) {
     return Status(ErrorCode::kNamespaceNotFound,
                   "ns does not exist: " + std::string(db) + "." + std::string(coll));
@@ -363,7 +391,7 @@ Result<CollectionPtr> Txn::CreateIndex(std::string_view db, std::string_view col
 }
 
 Status Txn::DropIndex(std::string_view db, std::string_view coll, std::string_view name) {
-  CollectionPtr info = catalog_->Find(db, coll);
+  CollectionPtr info = catalog().Find(db, coll);
   if (!info) {
     return Status(ErrorCode::kNamespaceNotFound,
                   "ns not found " + std::string(db) + "." + std::string(coll));
@@ -392,18 +420,15 @@ Status Txn::CheckUnique(const CollectionInfo& coll, const IndexInfo& index,
                         const std::string& key, const std::string& id_key,
                         const bson::Document& doc) {
   std::string existing;
-  rocksdb::Status s = batch_->GetFromBatchAndDB(engine_->db_, rocksdb::ReadOptions(),
-                                                engine_->cfs_[kCfIndex], key, &existing);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return detail::ToStatus(s);
-  if (existing == id_key) return Status::OK();
+  EDDY_ASSIGN_OR_RETURN(bool found, Lookup(detail::kSlotIndex, key, &existing));
+  if (!found || existing == id_key) return Status::OK();
   return Status(ErrorCode::kDuplicateKey, DupKeyMessage(coll, index, doc));
 }
 
 void Txn::MarkMultikey(const CollectionInfo& coll, const IndexInfo& index) {
   // The index being built is not in the catalog yet; CreateIndex copies the flag.
   building_multikey_ = true;
-  CollectionPtr current = catalog_->Find(coll.db, coll.name);
+  CollectionPtr current = catalog().Find(coll.db, coll.name);
   if (!current) return;
   const IndexInfo* cur = current->FindIndex(index.name);
   if (!cur || cur->multikey || cur->id != index.id) return;
@@ -428,10 +453,11 @@ Status Txn::WriteIndexEntries(const CollectionInfo& coll, const IndexInfo& index
     full.append(k);
     if (!index.unique) full.append(id_key);
     if (remove) {
-      EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Delete(cf, full)));
+      EDDY_RETURN_IF_ERROR(detail::ToStatus(overlay_->Delete(cf, detail::kSlotIndex, full)));
     } else {
       if (index.unique) EDDY_RETURN_IF_ERROR(CheckUnique(coll, index, full, id_key, doc));
-      EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Put(cf, full, id_key)));
+      EDDY_RETURN_IF_ERROR(
+          detail::ToStatus(overlay_->Put(cf, detail::kSlotIndex, full, id_key)));
     }
   }
   return Status::OK();
@@ -451,21 +477,20 @@ Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
   AppendBigEndian32(coll.id, &key);
   key.append(id_key);
   std::string existing;
-  rocksdb::Status gs = batch_->GetFromBatchAndDB(engine_->db_, rocksdb::ReadOptions(),
-                                                 engine_->cfs_[kCfDocs], key, &existing);
-  if (gs.ok()) {
+  EDDY_ASSIGN_OR_RETURN(bool exists, Lookup(detail::kSlotDocs, key, &existing));
+  if (exists) {
     return Status(ErrorCode::kDuplicateKey,
                   "E11000 duplicate key error collection: " + coll.ns() +
                       " index: _id_ dup key: { _id: " + bson::ToJson(*id, bson::JsonMode::kShell) +
                       " }");
   }
-  if (!gs.IsNotFound()) return detail::ToStatus(gs);
   SetSavePoint();
   Status s = [&]() -> Status {
     for (const IndexInfo& index : coll.indexes) {
       if (!index.is_id()) EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, doc, id_key, false));
     }
-    EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Put(engine_->cfs_[kCfDocs], key, raw)));
+    EDDY_RETURN_IF_ERROR(
+        detail::ToStatus(overlay_->Put(engine_->cfs_[kCfDocs], detail::kSlotDocs, key, raw)));
     bson::Document e = EventBase("insert", coll.db, coll.name);
     e.Append("ui", coll.uuid);
     e.Append("dk", bson::Document{{"_id", *id}});
@@ -504,7 +529,8 @@ Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
       EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, before, id_key, true));
       EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, after, id_key, false));
     }
-    EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Put(engine_->cfs_[kCfDocs], key, raw)));
+    EDDY_RETURN_IF_ERROR(
+        detail::ToStatus(overlay_->Put(engine_->cfs_[kCfDocs], detail::kSlotDocs, key, raw)));
     bson::Document e =
         EventBase(op == WriteOp::kReplace ? "replace" : "update", coll.db, coll.name);
     e.Append("ui", coll.uuid);
@@ -534,7 +560,8 @@ Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
     for (const IndexInfo& index : coll.indexes) {
       if (!index.is_id()) EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, before, id_key, true));
     }
-    EDDY_RETURN_IF_ERROR(detail::ToStatus(batch_->Delete(engine_->cfs_[kCfDocs], key)));
+    EDDY_RETURN_IF_ERROR(
+        detail::ToStatus(overlay_->Delete(engine_->cfs_[kCfDocs], detail::kSlotDocs, key)));
     bson::Document e = EventBase("delete", coll.db, coll.name);
     e.Append("ui", coll.uuid);
     e.Append("dk", bson::Document{{"_id", *id}});
@@ -550,18 +577,18 @@ Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
 }
 
 void Txn::SetSavePoint() {
-  batch_->SetSavePoint();
+  overlay_->SetSavePoint();
   savepoint_dropped_.push_back(static_cast<uint32_t>(dropped_ids_.size()));
 }
 
 void Txn::RollbackToSavePoint() {
-  (void)batch_->RollbackToSavePoint();
+  overlay_->RollbackToSavePoint();
   dropped_ids_.resize(savepoint_dropped_.back());
   savepoint_dropped_.pop_back();
 }
 
 void Txn::PopSavePoint() {
-  (void)batch_->PopSavePoint();
+  overlay_->PopSavePoint();
   savepoint_dropped_.pop_back();
 }
 

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "bson/codec.h"
@@ -279,6 +282,255 @@ TEST_F(EngineTest, RetentionBySizeGivesHistoryLost) {
   auto ok = engine_->ReadChangeLog(engine_->history_start(), 100);
   ASSERT_TRUE(ok.ok());
   EXPECT_GE(ok->size(), 1u);
+}
+
+// Holds the committer before its WAL sync while closed (EngineOptions::test_before_sync).
+class SyncGate {
+ public:
+  void Close() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Pass() {
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    --waiting_;
+  }
+  // True once the committer is held at the gate.
+  bool WaitHeld() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_ > 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int waiting_ = 0;
+};
+
+class PipelineTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    engine_.reset();
+    EngineOptions o;
+    o.path = dir_.string();
+    o.sync = SyncMode::kOn;
+    o.test_before_sync = [this] { gate_.Pass(); };
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value();
+    ASSERT_TRUE(Insert("c", "{_id: 0}").ok());
+  }
+  void TearDown() override {
+    gate_.Open();
+    EngineTest::TearDown();
+  }
+  bool Visible(std::string_view coll, int id) {
+    auto view = engine_->NewReadView();
+    CollectionPtr c = view->catalog().Find("test", coll);
+    if (!c) return false;
+    auto doc = view->FindById(*c, bson::Value(int32_t{id}));
+    EXPECT_TRUE(doc.ok());
+    return doc.ok() && doc->has_value();
+  }
+  size_t ChangeLogSize() { return engine_->ReadChangeLog(bson::Timestamp{}, 100000)->size(); }
+
+  SyncGate gate_;
+};
+
+// While group N waits for its fsync, the sequencer applies group N+1 on top of it (N+1 sees
+// N's writes), but no reader sees either before it is durable.
+TEST_F(PipelineTest, ReadersSeeOnlyDurableGroupsWhileTheNextIsApplied) {
+  const bson::Timestamp before = engine_->committed();
+  const size_t log_before = ChangeLogSize();
+  gate_.Close();
+  std::promise<Status> w1;
+  engine_->SubmitWrite(
+      [](Txn& txn) -> Status {
+        EDDY_ASSIGN_OR_RETURN(CollectionPtr d, txn.CreateCollection("test", "d", {}));
+        EDDY_RETURN_IF_ERROR(txn.Insert(*d, J("{_id: 1}")));
+        return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 1}"));
+      },
+      [&](Status s) { w1.set_value(s); });
+  ASSERT_TRUE(gate_.WaitHeld());  // group 1 is in RocksDB, not yet synced
+
+  std::promise<void> applied;
+  std::promise<Status> w2;
+  bool saw_pending = false;
+  Status dup;
+  engine_->SubmitWrite(
+      [&](Txn& txn) -> Status {
+        CollectionPtr d = txn.catalog().Find("test", "d");
+        if (!d) return Status(ErrorCode::kInternalError, "pending collection not seen");
+        auto doc = txn.FindById(*d, bson::Value(int32_t{1}));
+        saw_pending = doc.ok() && doc->has_value();
+        dup = txn.Insert(*d, J("{_id: 1}"));
+        Status s = txn.Insert(*d, J("{_id: 2}"));
+        applied.set_value();
+        return s;
+      },
+      [&](Status s) { w2.set_value(s); });
+  applied.get_future().wait();
+
+  EXPECT_TRUE(saw_pending);
+  EXPECT_EQ(dup.code(), ErrorCode::kDuplicateKey);
+  auto f1 = w1.get_future();
+  auto f2 = w2.get_future();
+  EXPECT_EQ(f1.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(f2.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  EXPECT_FALSE(engine_->catalog()->Find("test", "d"));
+  EXPECT_FALSE(engine_->NewReadView()->catalog().Find("test", "d"));
+  EXPECT_FALSE(Visible("c", 1));
+  EXPECT_EQ(engine_->committed(), before);
+  EXPECT_EQ(ChangeLogSize(), log_before);
+
+  gate_.Open();
+  EXPECT_TRUE(f1.get().ok());
+  EXPECT_TRUE(f2.get().ok());
+  EXPECT_TRUE(Visible("c", 1));
+  EXPECT_TRUE(Visible("d", 1));
+  EXPECT_TRUE(Visible("d", 2));
+  EXPECT_GT(engine_->committed(), before);
+  // create d, insert d 1, insert c 1, insert d 2
+  EXPECT_EQ(ChangeLogSize(), log_before + 4);
+  EXPECT_GE(engine_->stats().syncs, 2u);
+}
+
+// j:false: acknowledged once applied and visible, before the fsync; its change-log entry
+// appears only once durable.
+TEST_F(PipelineTest, NonDurableWriteIsVisibleBeforeItsSync) {
+  const size_t log_before = ChangeLogSize();
+  gate_.Close();
+  bson::Timestamp ts;
+  Status s = engine_->Write(
+      [&](Txn& txn) -> Status {
+        Status st = txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 7}"));
+        ts = txn.last_timestamp();
+        return st;
+      },
+      WriteOptions{.wait_durable = false});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(gate_.WaitHeld());  // its fsync has not happened
+  EXPECT_TRUE(Visible("c", 7));
+  EXPECT_LT(engine_->committed(), ts);
+  EXPECT_EQ(ChangeLogSize(), log_before);
+
+  gate_.Open();
+  EXPECT_TRUE(engine_->WaitForCommit(bson::Timestamp::FromUint64(ts.AsUint64() - 1),
+                                     std::chrono::steady_clock::now() + std::chrono::seconds(10)));
+  EXPECT_EQ(engine_->committed(), ts);
+  EXPECT_EQ(ChangeLogSize(), log_before + 1);
+}
+
+// A durable write is not acknowledged before its fsync, even when a later j:false write in
+// the same pass is.
+TEST_F(PipelineTest, DurableWriteWaitsForItsSync) {
+  gate_.Close();
+  std::promise<Status> durable;
+  engine_->SubmitWrite(
+      [](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 1}")); },
+      [&](Status s) { durable.set_value(s); });
+  ASSERT_TRUE(gate_.WaitHeld());
+  auto f = durable.get_future();
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_FALSE(Visible("c", 1));
+  gate_.Open();
+  EXPECT_TRUE(f.get().ok());
+  EXPECT_TRUE(Visible("c", 1));
+}
+
+// Durable and j:false writers at once: every write present, the change log one entry per
+// write with strictly increasing cluster times, also after reopening.
+TEST_F(PipelineTest, MixedDurabilityWritersKeepOneEntryPerWrite) {
+  constexpr int kThreads = 8, kPerThread = 150;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        bson::Document d;
+        d.Append("_id", int32_t{1 + t * 1000 + i});
+        Status s = engine_->Write(
+            [&](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), d); },
+            WriteOptions{.wait_durable = (t + i) % 2 == 0});
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        // Read-your-write: acknowledged (either way) means visible.
+        ASSERT_TRUE(Visible("c", 1 + t * 1000 + i));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int pass = 0; pass < 2; ++pass) {
+    // Everything acknowledged becomes durable; wait for the last j:false writes' sync.
+    bson::Timestamp last = engine_->committed();
+    ASSERT_TRUE(engine_->Write([&](Txn& txn) {
+                         last = txn.last_timestamp();
+                         return Status::OK();
+                       }).ok());
+    auto c = engine_->catalog()->Find("test", "c");
+    EXPECT_EQ(ScanIds(*c).size(), size_t{kThreads * kPerThread + 1});
+    auto entries = *engine_->ReadChangeLog(bson::Timestamp{}, 100000);
+    EXPECT_EQ(entries.size(), size_t{kThreads * kPerThread + 2});  // + create
+    for (size_t i = 1; i < entries.size(); ++i) ASSERT_LT(entries[i - 1].ts, entries[i].ts);
+    if (pass == 0) {
+      engine_.reset();
+      EngineOptions o;
+      o.path = dir_.string();
+      engine_ = std::move(Engine::Open(o)).value();
+    }
+  }
+}
+
+// Point lookups and scans inside a group see the pending writes of earlier requests and of
+// groups still being committed, including deletes and rolled-back savepoints.
+TEST_F(PipelineTest, ScansMergePendingWritesAcrossGroups) {
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(Insert("c", "{_id: " + std::to_string(i) + "}").ok());
+  gate_.Close();
+  std::promise<Status> w1;
+  engine_->SubmitWrite(
+      [](Txn& txn) -> Status {
+        CollectionPtr c = txn.catalog().Find("test", "c");
+        EDDY_RETURN_IF_ERROR(txn.Delete(*c, J("{_id: 2}")));
+        return txn.Insert(*c, J("{_id: 5}"));
+      },
+      [&](Status s) { w1.set_value(s); });
+  ASSERT_TRUE(gate_.WaitHeld());
+  std::vector<std::string> forward, backward;
+  std::promise<Status> w2;
+  engine_->SubmitWrite(
+      [&](Txn& txn) -> Status {
+        CollectionPtr c = txn.catalog().Find("test", "c");
+        EDDY_RETURN_IF_ERROR(txn.Insert(*c, J("{_id: 6}")));
+        txn.SetSavePoint();
+        EDDY_RETURN_IF_ERROR(txn.Insert(*c, J("{_id: 9}")));
+        txn.RollbackToSavePoint();
+        EDDY_RETURN_IF_ERROR(txn.Delete(*c, J("{_id: 3}")));
+        for (auto it = txn.ScanCollection(*c, false); it->Valid(); it->Next()) {
+          forward.push_back(bson::ToJson(*it->Decode()->Get("_id"), bson::JsonMode::kShell));
+        }
+        for (auto it = txn.ScanCollection(*c, true); it->Valid(); it->Next()) {
+          backward.push_back(bson::ToJson(*it->Decode()->Get("_id"), bson::JsonMode::kShell));
+        }
+        return Status::OK();
+      },
+      [&](Status s) { w2.set_value(s); });
+  gate_.Open();
+  ASSERT_TRUE(w1.get_future().get().ok());
+  ASSERT_TRUE(w2.get_future().get().ok());
+  EXPECT_EQ(forward, (std::vector<std::string>{"0", "1", "4", "5", "6"}));
+  EXPECT_EQ(backward, (std::vector<std::string>{"6", "5", "4", "1", "0"}));
+  EXPECT_EQ(ScanIds(*engine_->catalog()->Find("test", "c")),
+            (std::vector<std::string>{"0", "1", "4", "5", "6"}));
 }
 
 TEST(KeyEncodingTest, NumbersOrderExactlyAcrossTypes) {

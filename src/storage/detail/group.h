@@ -1,0 +1,37 @@
+// Internal: the write requests and group commits shared by engine.cc and txn.cc.
+#pragma once
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "storage/detail/overlay.h"
+#include "storage/engine.h"
+
+namespace eddy::storage {
+
+struct Engine::Request {
+  WriteFn fn;
+  std::function<void(Status)> done;
+  Status result;
+  bool wait_durable = true;
+};
+
+// One group commit, from the sequencer (which applies it) to the committer (which writes,
+// syncs, publishes and acknowledges it).
+struct Engine::Group {
+  rocksdb::WriteBatch batch;
+  detail::Overlay overlay{&batch};
+  std::vector<std::unique_ptr<Request>> requests;
+  std::shared_ptr<const Catalog> catalog;  // after this group
+  uint64_t last_ts = 0;                    // the watermark after this group
+  uint64_t entries = 0;
+  std::vector<uint32_t> dropped_ids;
+  bool has_nondurable = false;
+  // Set by the committer once the batch is in RocksDB (the sequencer then reads it there).
+  std::atomic<bool> written{false};
+};
+
+}  // namespace eddy::storage
