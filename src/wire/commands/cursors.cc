@@ -1,5 +1,6 @@
 #include "wire/commands/cursors.h"
 
+#include <algorithm>
 #include <random>
 
 #include "bson/codec.h"
@@ -76,22 +77,64 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
   return true;
 }
 
+CursorManager::CursorManager(std::chrono::milliseconds idle_timeout)
+    : idle_timeout_(idle_timeout), reaper_([this] { ReaperLoop(); }) {}
+
+CursorManager::~CursorManager() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  reaper_.join();
+}
+
+void CursorManager::ReaperLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    auto period = std::clamp<std::chrono::milliseconds>(idle_timeout_ / 2, std::chrono::milliseconds(10),
+                                                        std::chrono::milliseconds(4000));
+    cv_.wait_for(lock, period);
+    if (stopping_) break;
+    std::vector<std::shared_ptr<ServerCursor>> reaped;
+    ReapLocked(&reaped);
+    lock.unlock();
+    reaped.clear();  // cursor destructors (change streams unregistering) run unlocked
+    lock.lock();
+  }
+}
+
 int64_t CursorManager::Add(std::string ns, std::shared_ptr<ServerCursor> cursor) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
   std::lock_guard lock(mu_);
-  ReapLocked();
   int64_t id;
   do {
     id = static_cast<int64_t>(rng() & 0x3FFFFFFFFFFFFFFF);
   } while (id == 0 || cursors_.count(id));
-  cursors_[id] = Entry{std::move(ns), std::move(cursor), std::chrono::steady_clock::now(), false};
+  cursors_[id] = Entry{std::move(ns), std::move(cursor), std::chrono::steady_clock::now(), false, false};
   return id;
 }
 
-Result<std::shared_ptr<ServerCursor>> CursorManager::Checkout(int64_t id, std::string_view ns) {
+bool CursorManager::SetNoTimeout(int64_t id) {
   std::lock_guard lock(mu_);
-  ReapLocked();
   auto it = cursors_.find(id);
+  if (it == cursors_.end()) return false;
+  it->second.no_timeout = true;
+  return true;
+}
+
+Result<std::shared_ptr<ServerCursor>> CursorManager::Checkout(int64_t id, std::string_view ns) {
+  std::vector<std::shared_ptr<ServerCursor>> reaped;  // destroyed after the lock is released
+  std::lock_guard lock(mu_);
+  auto it = cursors_.find(id);
+  if (it != cursors_.end() && !it->second.in_use && !it->second.no_timeout &&
+      std::chrono::steady_clock::now() - it->second.last_used > idle_timeout_) {
+    // Timed out but not reaped yet: it is gone all the same.
+    reaped.push_back(std::move(it->second.cursor));
+    cursors_.erase(it);
+    ++timed_out_;
+    it = cursors_.end();
+  }
   if (it == cursors_.end()) {
     return Status(ErrorCode::kCursorNotFound, "cursor id " + std::to_string(id) + " not found");
   }
@@ -117,8 +160,13 @@ void CursorManager::Return(int64_t id) {
 }
 
 bool CursorManager::Kill(int64_t id) {
+  std::shared_ptr<ServerCursor> victim;  // destroyed after the lock is released
   std::lock_guard lock(mu_);
-  return cursors_.erase(id) > 0;
+  auto it = cursors_.find(id);
+  if (it == cursors_.end()) return false;
+  victim = std::move(it->second.cursor);
+  cursors_.erase(it);
+  return true;
 }
 
 size_t CursorManager::size() {
@@ -126,11 +174,48 @@ size_t CursorManager::size() {
   return cursors_.size();
 }
 
-void CursorManager::ReapLocked() {
+size_t CursorManager::no_timeout_count() {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, e] : cursors_) n += e.no_timeout;
+  return n;
+}
+
+void CursorManager::set_idle_timeout(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(mu_);
+    idle_timeout_ = timeout;
+  }
+  cv_.notify_all();  // the reaper recomputes its period
+}
+
+std::chrono::milliseconds CursorManager::idle_timeout() {
+  std::lock_guard lock(mu_);
+  return idle_timeout_;
+}
+
+int64_t CursorManager::timed_out() {
+  std::lock_guard lock(mu_);
+  return timed_out_;
+}
+
+size_t CursorManager::ReapIdle() {
+  std::vector<std::shared_ptr<ServerCursor>> reaped;
+  {
+    std::lock_guard lock(mu_);
+    ReapLocked(&reaped);
+  }
+  return reaped.size();
+}
+
+void CursorManager::ReapLocked(std::vector<std::shared_ptr<ServerCursor>>* reaped) {
   auto now = std::chrono::steady_clock::now();
   for (auto it = cursors_.begin(); it != cursors_.end();) {
-    if (!it->second.in_use && now - it->second.last_used > idle_timeout_) {
+    const Entry& e = it->second;
+    if (!e.in_use && !e.no_timeout && now - e.last_used > idle_timeout_) {
+      reaped->push_back(std::move(it->second.cursor));
       it = cursors_.erase(it);
+      ++timed_out_;
     } else {
       ++it;
     }

@@ -2,12 +2,15 @@
 // getMore calls, with mongod's idle timeout.
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/status.h"
 #include "bson/value.h"
@@ -64,17 +67,29 @@ class ChangeStreamCursor : public ServerCursor {
   bool invalidated_ = false;
 };
 
+// The open cursors of one server. Idle cursors are closed after the idle timeout (mongod's
+// cursorTimeoutMillis, default 10 minutes) unless opened with noCursorTimeout; a cursor inside
+// a getMore is never idle. A background thread looks for idle cursors every
+// min(timeout / 2, 4 s) (mongod's ClientCursorMonitor runs every 4 s); getMore also checks, so a
+// timed-out cursor is never served even between two passes.
 class CursorManager {
  public:
-  explicit CursorManager(std::chrono::milliseconds idle_timeout) : idle_timeout_(idle_timeout) {}
+  explicit CursorManager(std::chrono::milliseconds idle_timeout);
+  ~CursorManager();  // joins the reaper thread
+  CursorManager(const CursorManager&) = delete;
+  CursorManager& operator=(const CursorManager&) = delete;
+
   struct Entry {
     std::string ns;  // "db.coll"
     std::shared_ptr<ServerCursor> cursor;
     std::chrono::steady_clock::time_point last_used;
     bool in_use = false;
+    bool no_timeout = false;  // noCursorTimeout: never closed for idleness
   };
   // Registers a cursor and returns its id (never 0).
   int64_t Add(std::string ns, std::shared_ptr<ServerCursor> cursor);
+  // noCursorTimeout: the cursor stays until exhausted or killed. False if the id is unknown.
+  bool SetNoTimeout(int64_t id);
   // Takes a cursor for a getMore. CursorNotFound (43) if unknown or timed out;
   // OperationFailed if another getMore is running on it.
   Result<std::shared_ptr<ServerCursor>> Checkout(int64_t id, std::string_view ns);
@@ -82,13 +97,29 @@ class CursorManager {
   bool Kill(int64_t id);
   void Remove(int64_t id) { Kill(id); }
   size_t size();
+  // Open cursors with noCursorTimeout.
+  size_t no_timeout_count();
+
+  // cursorTimeoutMillis (setParameter): applies to every open cursor from now on.
+  void set_idle_timeout(std::chrono::milliseconds timeout);
+  std::chrono::milliseconds idle_timeout();
+  // Closes the idle cursors now; returns how many. (The reaper thread calls this.)
+  size_t ReapIdle();
+  // Cursors closed for idleness since start (serverStatus metrics.cursor.timedOut).
+  int64_t timed_out();
 
  private:
-  void ReapLocked();
+  // Moves the timed-out entries into *reaped (destroyed by the caller, outside mu_).
+  void ReapLocked(std::vector<std::shared_ptr<ServerCursor>>* reaped);
+  void ReaperLoop();
+
   std::mutex mu_;
+  std::condition_variable cv_;  // wakes the reaper: stop, or a new timeout
   std::map<int64_t, Entry> cursors_;
   std::chrono::milliseconds idle_timeout_;
-  int64_t next_ = 0;
+  int64_t timed_out_ = 0;
+  bool stopping_ = false;
+  std::thread reaper_;
 };
 
 }  // namespace eddy::wire

@@ -94,7 +94,45 @@ Result<bson::Document> GetParameter(CommandContext& ctx, const bson::Document& c
   if (all || cmd.Has("changeStreamOptions")) {
     r.Append("changeStreamOptions", bson::Document{{"preAndPostImages", bson::Document{{"expireAfterSeconds", "off"}}}});
   }
+  if (all || cmd.Has("cursorTimeoutMillis")) {
+    r.Append("cursorTimeoutMillis", static_cast<int64_t>(ctx.cursors->idle_timeout().count()));
+  }
   if (r.empty()) return Status(ErrorCode::kInvalidOptions, "no option found to get");
+  r.Append("ok", 1.0);
+  return r;
+}
+
+// setParameter: the runtime-settable parameters eddy has (cursorTimeoutMillis). As mongod:
+// admin only, {was: <old value>} in the reply, 72 InvalidOptions for unknown parameters.
+Result<bson::Document> SetParameter(CommandContext& ctx, const bson::Document& cmd) {
+  if (ctx.db_name != "admin") {
+    return Status(ErrorCode::kUnauthorized, "setParameter may only be run against the admin database.");
+  }
+  bson::Document r;
+  bool any = false;
+  for (size_t i = 1; i < cmd.size(); ++i) {
+    const std::string& name = cmd.at(i).name;
+    const bson::Value& v = cmd.at(i).value;
+    if (!name.empty() && name[0] == '$') continue;  // $db, $readPreference, ...
+    if (name == "lsid" || name == "txnNumber" || name == "apiVersion" || name == "apiStrict" ||
+        name == "apiDeprecationErrors" || name == "comment") {
+      continue;
+    }
+    if (name != "cursorTimeoutMillis") {
+      return Status(ErrorCode::kInvalidOptions,
+                    "attempted to set unrecognized parameter [" + name + "], use help:true to see options ");
+    }
+    if (!v.is_number()) {
+      return Status(ErrorCode::kBadValue, "cursorTimeoutMillis must be a number, not " +
+                                              std::string(bson::TypeName(v.type())));
+    }
+    int64_t ms = v.ToInt64();
+    if (ms < 0) return Status(ErrorCode::kBadValue, "cursorTimeoutMillis must be >= 0, got " + std::to_string(ms));
+    if (!any) r.Append("was", static_cast<int64_t>(ctx.cursors->idle_timeout().count()));
+    ctx.cursors->set_idle_timeout(std::chrono::milliseconds(ms));
+    any = true;
+  }
+  if (!any) return Status(ErrorCode::kInvalidOptions, "no option found to set, use help:true to see options ");
   r.Append("ok", 1.0);
   return r;
 }
@@ -129,6 +167,12 @@ Result<bson::Document> ServerStatus(CommandContext& ctx, const bson::Document&) 
                                   {"writeRequests", static_cast<int64_t>(stats.requests)},
                                   {"changeLogEntries", static_cast<int64_t>(stats.entries)},
                                   {"openCursors", static_cast<int64_t>(ctx.cursors->size())}});
+  r.Append("metrics",
+           bson::Document{{"cursor",
+                           bson::Document{{"timedOut", ctx.cursors->timed_out()},
+                                          {"open", bson::Document{
+                                                       {"noTimeout", static_cast<int64_t>(ctx.cursors->no_timeout_count())},
+                                                       {"total", static_cast<int64_t>(ctx.cursors->size())}}}}}});
   r.Append("ok", 1.0);
   return r;
 }
@@ -145,6 +189,7 @@ void RegisterHelloCommands(CommandTable& t) {
   t["buildInfo"] = {BuildInfo};
   t["buildinfo"] = {BuildInfo};
   t["getParameter"] = {GetParameter};
+  t["setParameter"] = {SetParameter};
   t["hostInfo"] = {HostInfo};
   t["serverStatus"] = {ServerStatus};
   t["endSessions"] = {Ok};

@@ -297,6 +297,7 @@ struct CommandService::Impl {
     if (result.ok()) {
       reply.body = std::move(result).value();
       if (!reply.body.Has("ok")) reply.body.Append("ok", 1.0);
+      if (name == "find") KeepWithoutTimeout(cmd, reply.body);
       if (!retry_key.empty()) {
         std::lock_guard lock(retry_mu);
         retry_replies[retry_key] = reply.body;
@@ -311,6 +312,16 @@ struct CommandService::Impl {
     }
     reply.close_connection = ctx.close_connection;
     return Decorate(std::move(reply));
+  }
+
+  // find {noCursorTimeout: true}: the cursor it opened is never closed for idleness.
+  void KeepWithoutTimeout(const bson::Document& cmd, const bson::Document& reply) {
+    const bson::Value* no_timeout = cmd.Get("noCursorTimeout");
+    if (!no_timeout || !no_timeout->Truthy()) return;
+    const bson::Value* cursor = reply.Get("cursor");
+    if (!cursor || !cursor->is_document()) return;
+    const bson::Value* id = cursor->as_document().Get("id");
+    if (id && id->is_number() && id->ToInt64() != 0) cursors.SetNoTimeout(id->ToInt64());
   }
 
   // Every reply carries the cluster time, as a replica-set member's does.
