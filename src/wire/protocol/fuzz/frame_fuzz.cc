@@ -4,7 +4,10 @@
 //     -I /usr/include/libbson-1.0 src/wire/protocol/fuzz/frame_fuzz.cc src/wire/protocol/*.cc
 //     src/bson/*.cc src/base/*.cc -lbson-1.0 -lz -lsnappy -lzstd -o frame_fuzz
 // (one command line; run from the repository root)
-//   ./frame_fuzz -max_len=65536 corpus_dir
+//   mkdir -p corpus && ./frame_fuzz -max_len=65536 corpus src/wire/protocol/fuzz/seeds
+// seeds/ holds one valid message of each kind (OP_MSG with a document sequence and with a
+// checksum, OP_QUERY plain and $query-wrapped, OP_COMPRESSED noop/zlib around OP_MSG and
+// OP_QUERY) so the fuzzer starts past the framing checks of every opcode.
 // The input is one message. When it holds a whole header, its length field is overwritten with
 // the input's size so the fuzzer explores message bodies instead of length mismatches (those are
 // unit-tested, and inputs under 16 bytes still exercise the truncated-header path).
