@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "bson/json.h"
 #include "wire/commands/command.h"
@@ -314,6 +315,21 @@ struct CommandService::Impl {
     return Decorate(std::move(reply));
   }
 
+  // Commands that touch no storage and never wait run on the calling (I/O) thread: a hop to a
+  // worker and back costs two thread wake-ups, far more than the command itself. Not while a
+  // fail point is set (blockConnection sleeps).
+  bool RunsInline(const Request& request) {
+    if (request.command.empty()) return true;  // an error reply
+    static const std::unordered_set<std::string_view> kInline = {
+        "ping", "hello", "isMaster", "ismaster", "buildInfo", "buildinfo", "getParameter",
+        "setParameter", "whatsmyuri", "connectionStatus", "hostInfo", "getCmdLineOpts", "getLog",
+        "endSessions", "killAllSessions", "killSessions", "refreshSessions", "startSession",
+        "logout"};
+    if (!kInline.count(request.command.at(0).name)) return false;
+    std::lock_guard lock(fp_mu);
+    return !fail_point.active;
+  }
+
   // find {noCursorTimeout: true}: the cursor it opened is never closed for idleness.
   void KeepWithoutTimeout(const bson::Document& cmd, const bson::Document& reply) {
     const bson::Value* no_timeout = cmd.Get("noCursorTimeout");
@@ -342,6 +358,10 @@ CommandService::~CommandService() = default;
 
 void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
                               std::function<void(Reply)> done) {
+  if (impl_->RunsInline(request)) {
+    done(impl_->Run(connection, request));
+    return;
+  }
   auto job = [this, connection, request = std::move(request), done = std::move(done)]() mutable {
     done(impl_->Run(connection, request));
   };
