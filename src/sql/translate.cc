@@ -536,7 +536,7 @@ class ExprTranslator {
     if (f == "UPPER" || f == "LOWER") {
       EDDY_RETURN_IF_ERROR(Arity(e, 1, 1));
       EDDY_ASSIGN_OR_RETURN(Array a, Args(e));
-      return Op(f == "UPPER" ? "$toUpper" : "$toLower", std::move(a[0]));
+      return NullSafe(a[0], Op(f == "UPPER" ? "$toUpper" : "$toLower", a[0]));  // NULL stays NULL
     }
     if (f == "CONCAT") {
       EDDY_RETURN_IF_ERROR(Arity(e, 1, 1000));

@@ -79,7 +79,7 @@ TEST(Translate, Commands) {
       {R"SQL(SELECT a + 1 AS b, a * 2.5, a / 2, a % 3, -a, name || '!' FROM t)SQL",
        R"J({aggregate: "t", pipeline: [{$project: {_id: 0, b: {$add: ["$a", 1]}, "?column?": {$multiply: ["$a", 2.5]}, "?column?_1": {$divide: ["$a", 2]}, "?column?_2": {$mod: ["$a", 3]}, "?column?_3": {$subtract: [0, "$a"]}, "?column?_4": {$concat: ["$name", "!"]}}}], cursor: {}, $db: "shop"})J"},
       {R"SQL(SELECT UPPER(name), LOWER(name), CONCAT(first, ' ', last), COALESCE(nick, name, 'anon') AS n FROM t)SQL",
-       R"J({aggregate: "t", pipeline: [{$project: {_id: 0, upper: {$toUpper: "$name"}, lower: {$toLower: "$name"}, concat: {$concat: [{$ifNull: [{$toString: "$first"}, ""]}, " ", {$ifNull: [{$toString: "$last"}, ""]}]}, n: {$ifNull: ["$nick", {$ifNull: ["$name", "anon"]}]}}}], cursor: {}, $db: "shop"})J"},
+       R"J({aggregate: "t", pipeline: [{$project: {_id: 0, upper: {$cond: [{$in: [{$type: "$name"}, ["missing", "null", "undefined"]]}, null, {$toUpper: "$name"}]}, lower: {$cond: [{$in: [{$type: "$name"}, ["missing", "null", "undefined"]]}, null, {$toLower: "$name"}]}, concat: {$concat: [{$ifNull: [{$toString: "$first"}, ""]}, " ", {$ifNull: [{$toString: "$last"}, ""]}]}, n: {$ifNull: ["$nick", {$ifNull: ["$name", "anon"]}]}}}], cursor: {}, $db: "shop"})J"},
       {R"SQL(SELECT DATE_TRUNC('minute', ts, 5) AS bucket, EXTRACT(YEAR FROM ts) AS y, EXTRACT(DOW FROM ts) AS dow FROM t)SQL",
        R"J({aggregate: "t", pipeline: [{$project: {_id: 0, bucket: {$dateTrunc: {date: "$ts", unit: "minute", binSize: 5}}, y: {$year: "$ts"}, dow: {$subtract: [{$dayOfWeek: "$ts"}, 1]}}}], cursor: {}, $db: "shop"})J"},
       {R"SQL(SELECT CAST(a AS INTEGER), b::float, CAST(c AS TEXT) AS c FROM t)SQL",
