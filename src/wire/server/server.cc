@@ -3,6 +3,8 @@
 // dispatcher and keeps connection lifetimes safe.
 #include "wire/server/server.h"
 
+#include <sys/socket.h>
+
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -41,6 +44,34 @@ std::string EndpointString(const tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
+// The socket's file descriptor as seen by threads other than the session's: the dispatcher's
+// callback writes the reply straight to the socket from the worker that produced it (saving the
+// wake-up of the I/O thread before the client gets its answer). Closing takes the same mutex, so
+// a late writer can never write to a descriptor number that was closed and reused.
+struct SocketGuard {
+  std::mutex mu;
+  int fd = -1;
+  bool closed = false;
+
+  // Writes as much of `bytes` as the socket takes now without blocking; returns how much.
+  size_t TrySend(std::string_view bytes) {
+    std::lock_guard<std::mutex> l(mu);
+    if (closed || fd < 0) return 0;
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;  // EAGAIN (buffer full: the session writes the rest) or an error (it will see it)
+      }
+    }
+    return sent;
+  }
+};
+
 // One Dispatch in flight. The dispatcher's callback may run on any thread, at any time (even
 // after the server stopped), so it only ever touches this shared object. The first Complete
 // wins: it either resumes the waiting session (`resume` only posts to the session's strand) or,
@@ -51,11 +82,17 @@ struct PendingCall {
   bool completed = false;
   std::function<void(Reply)> resume;
   std::optional<Reply> early;
+  // Set by the winning callback when it serialized the reply itself: the session writes only
+  // `unsent` (what the socket did not take at once), possibly nothing.
+  bool serialized = false;
+  std::string unsent;
 
-  bool Complete(Reply reply) {
+  // `before_resume`, if given, runs first, under the lock, only if this call wins.
+  bool Complete(Reply reply, const std::function<void(PendingCall&, Reply&)>& before_resume = {}) {
     std::lock_guard<std::mutex> l(mu);
     if (completed) return false;
     completed = true;
+    if (before_resume) before_resume(*this, reply);
     if (resume) {
       std::function<void(Reply)> r = std::move(resume);
       resume = nullptr;
@@ -139,7 +176,10 @@ class Session : public std::enable_shared_from_this<Session> {
       : server_(server),
         strand_(std::move(strand)),
         socket_(std::move(socket)),
-        info_(std::move(info)) {}
+        info_(std::move(info)),
+        guard_(std::make_shared<SocketGuard>()) {
+    guard_->fd = socket_.native_handle();
+  }
 
   const ConnectionInfo& info() const { return info_; }
   const Strand& strand() const { return strand_; }
@@ -148,6 +188,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // coroutine returns.
   void CloseSoon() {
     asio::post(strand_, [self = shared_from_this()] {
+      std::lock_guard<std::mutex> l(self->guard_->mu);
+      self->guard_->closed = true;
       asio::error_code ignored;
       self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
       self->socket_.close(ignored);
@@ -158,8 +200,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Runs after the coroutine ends, however it ends (also when Stop destroys it unfinished).
   ~Session() {
-    asio::error_code ignored;
-    socket_.close(ignored);
+    {
+      std::lock_guard<std::mutex> l(guard_->mu);
+      guard_->closed = true;
+      asio::error_code ignored;
+      socket_.close(ignored);
+    }
     try {
       server_->dispatcher->ConnectionClosed(info_);
     } catch (...) {
@@ -172,13 +218,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   asio::awaitable<void> Loop();
-  asio::awaitable<Reply> CallDispatcher(Request request);
+  // Runs the request; *direct is set when the reply went out (or is in `unsent`) already.
+  asio::awaitable<Reply> CallDispatcher(Request request, const Inbound& meta, bool* direct,
+                                        std::string* unsent);
   asio::awaitable<bool> Write(std::string bytes);
 
   Server::Impl* server_;
   Strand strand_;       // every operation on socket_ runs here
   tcp::socket socket_;  // bound to strand_
   ConnectionInfo info_;
+  std::shared_ptr<SocketGuard> guard_;
 };
 
 asio::awaitable<bool> Session::Write(std::string bytes) {
@@ -186,7 +235,8 @@ asio::awaitable<bool> Session::Write(std::string bytes) {
   co_return !ec;
 }
 
-asio::awaitable<Reply> Session::CallDispatcher(Request request) {
+asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& meta, bool* direct,
+                                               std::string* unsent) {
   auto call = std::make_shared<PendingCall>();
   {
     std::lock_guard<std::mutex> l(server_->mu);
@@ -195,7 +245,7 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request) {
   }
   // Named objects, not temporaries inside the co_await expression: g++ 12 mishandles the
   // lifetime of temporaries (a lambda holding shared_ptrs) in co_await full-expressions.
-  auto initiation = [this, call, &request](auto handler) {
+  auto initiation = [this, call, &request, &meta](auto handler) {
     // The awaitable handler is move-only; std::function needs a copyable callable.
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
     bool open = call->Arm([shared](Reply r) {
@@ -203,9 +253,20 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request) {
       asio::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
     });
     if (!open) return;  // Stop cancelled the call before it started
+    // The reply is serialized and written by whichever thread produces it. Only the winning
+    // callback does so (a call Stop cancelled never touches the socket or the server).
+    auto send_now = [guard = guard_, server = server_, meta = std::make_shared<Inbound>(meta)](
+                        PendingCall& c, Reply& r) {
+      if (r.close_connection || meta->more_to_come) return;
+      std::string out = SerializeResponse(*meta, server->NextRequestId(), r.body);
+      size_t n = guard->TrySend(out);
+      c.serialized = true;
+      if (n < out.size()) c.unsent = out.substr(n);
+    };
     try {
-      server_->dispatcher->Dispatch(info_, std::move(request),
-                                    [call](Reply r) { call->Complete(std::move(r)); });
+      server_->dispatcher->Dispatch(
+          info_, std::move(request),
+          [call, send_now = std::move(send_now)](Reply r) { call->Complete(std::move(r), send_now); });
     } catch (const std::exception& e) {
       call->Complete(Reply{ErrorReplyBody(Status(ErrorCode::kInternalError,
                                                  std::string("command threw: ") + e.what())),
@@ -222,6 +283,11 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request) {
   {
     std::lock_guard<std::mutex> l(server_->mu);
     server_->pending.erase(call);
+  }
+  {
+    std::lock_guard<std::mutex> l(call->mu);
+    *direct = call->serialized;
+    *unsent = std::move(call->unsent);
   }
   co_return reply;
 }
@@ -264,9 +330,15 @@ asio::awaitable<void> Session::Loop() {
           break;
         }
         case Inbound::Action::kDispatch: {
-          Reply reply = co_await CallDispatcher(std::move(in.request));
+          bool direct = false;
+          std::string unsent;
+          Reply reply = co_await CallDispatcher(std::move(in.request), in, &direct, &unsent);
           if (reply.close_connection) co_return;
           if (in.more_to_come) break;
+          if (direct) {
+            if (!unsent.empty() && !co_await Write(std::move(unsent))) co_return;
+            break;
+          }
           std::string out = SerializeResponse(in, server_->NextRequestId(), reply.body);
           if (!co_await Write(std::move(out))) co_return;
           break;
