@@ -78,6 +78,9 @@ class FakeDispatcher : public CommandDispatcher {
                                 {"moreToCome", request.more_to_come},
                                 {"remote", connection.remote},
                                 {"local", connection.local}};
+    if (const bson::Value* pad = cmd.Get("padBytes")) {
+      reply.body.Append("pad", std::string(static_cast<size_t>(pad->ToInt64()), 'x'));
+    }
     if (const bson::Value* ms = cmd.Get("sleepMs")) {
       int64_t delay = ms->ToInt64();
       std::lock_guard<std::mutex> l(mu_);
@@ -497,6 +500,56 @@ TEST_F(ServerTest, InvalidBsonGetsAnErrorReplyAndTheConnectionLives) {
   EXPECT_EQ(no_db.Get("code")->as_int32(), 40571);
   EXPECT_EQ(c.Command(J("{ping: 1, $db: 'a'}"), 79).Get("ok")->as_double_exact(), 1.0);
   EXPECT_EQ(dispatcher_.dispatched_.load(), 1);
+}
+
+// A reply produced on another thread is written by that thread when the socket takes it at
+// once; one larger than the socket buffer (the client is not reading yet) is finished by the
+// session. Either way it arrives whole and in order.
+TEST_F(ServerTest, LargeRepliesFromOtherThreadsArriveWholeAndInOrder) {
+  Client c(port());
+  ASSERT_TRUE(c.connected());
+  const int64_t kPad = 12 * 1024 * 1024;
+  bson::Document big{{"big", 1}, {"sleepMs", 1}, {"padBytes", kPad}, {"$db", "t"}};
+  bson::Document small{{"small", 1}, {"sleepMs", 1}, {"$db", "t"}};
+  ASSERT_TRUE(c.Send(SerializeOpMsg(1, 0, big) + SerializeOpMsg(2, 0, small) +
+                     SerializeOpMsg(3, 0, big)));
+  std::this_thread::sleep_for(300ms);  // let the socket buffer fill before reading
+  for (int32_t id : {1, 2, 3}) {
+    std::string reply;
+    ASSERT_TRUE(c.ReadMessage(&reply, 10000ms)) << id;
+    EXPECT_EQ(ParseHeader(reply)->response_to, id);
+    auto msg = ParseOpMsg(reply);
+    ASSERT_TRUE(msg.ok()) << msg.status().ToString();
+    const bson::Value* pad = msg->body.Get("pad");
+    if (id == 2) {
+      EXPECT_EQ(pad, nullptr);
+    } else {
+      ASSERT_NE(pad, nullptr);
+      EXPECT_EQ(static_cast<int64_t>(pad->as_string().size()), kPad);
+    }
+  }
+  EXPECT_EQ(c.Command(J("{ping: 1, $db: 't'}"), 9).Get("ok")->ToDouble(), 1.0);
+}
+
+// Replies to a connection that closes while its command runs go nowhere (and never to a new
+// connection that got the same descriptor number).
+TEST_F(ServerTest, ReplyAfterTheClientLeftIsDropped) {
+  {
+    Client gone(port());
+    ASSERT_TRUE(gone.connected());
+    ASSERT_TRUE(gone.Send(SerializeOpMsg(1, 0, J("{sleepMs: 200, $db: 't'}"))));
+  }
+  std::vector<std::unique_ptr<Client>> fresh;
+  for (int i = 0; i < 5; ++i) {
+    fresh.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(fresh.back()->connected());
+  }
+  std::this_thread::sleep_for(400ms);  // the sleeping command answered meanwhile
+  for (auto& c : fresh) {
+    bson::Document r = c->Command(J("{ping: 1, $db: 't'}"), 4);
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(r.Get("echo")->as_document().at(0).name, "ping");  // not the stale reply
+  }
 }
 
 TEST_F(ServerTest, CloseConnectionReply) {
