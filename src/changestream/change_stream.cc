@@ -33,10 +33,12 @@ bool InScopeOf(const bson::Document& entry, const WatchOptions& options) {
   return true;
 }
 
-// A collection stream ends at the drop or rename of its collection.
+// A collection stream ends at the drop or rename of its collection, a database stream at the
+// drop of its database; a deployment stream never ends.
 bool EndsStream(const bson::Document& entry, const WatchOptions& options) {
-  if (options.collection.empty()) return false;
+  if (options.db.empty()) return false;
   const std::string& op = entry.Get("op")->as_string();
+  if (options.collection.empty()) return op == "dropDatabase" && InScopeOf(entry, options);
   return (op == "drop" || op == "rename") && InScopeOf(entry, options);
 }
 
@@ -239,6 +241,11 @@ Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine* engine
                     "from an invalidate notification.");
     }
     cs->position_ = t.cluster_time;
+    // A fragment of a split event: the event is produced again (the splitter skips the
+    // fragments delivered before).
+    if (t.kind == ResumeToken::kEvent && t.fragment > 0) {
+      cs->position_ = bson::Timestamp::FromUint64(t.cluster_time.AsUint64() - 1);
+    }
   } else if (o.start_at_operation_time) {
     uint64_t at = o.start_at_operation_time->AsUint64();
     cs->position_ = bson::Timestamp::FromUint64(at == 0 ? 0 : at - 1);
@@ -259,8 +266,8 @@ Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine* engine
                     "cannot resume stream; the resume token was not found. " +
                         bson::ToJson(*o.resume_after));
     }
-    EDDY_ASSIGN_OR_RETURN(bson::Document entry, at[0].Decode());
-    if (EndsStream(entry, o)) {
+    EDDY_ASSIGN_OR_RETURN(bson::Document entry, DecodeEntry(at[0].raw));
+    if (token->fragment == 0 && EndsStream(entry, o)) {
       // Resuming from the drop/rename itself: the invalidate comes next.
       ResumeToken inv = *token;
       inv.kind = ResumeToken::kInvalidate;
@@ -334,7 +341,7 @@ Status ChangeStream::Fill() {
   EDDY_ASSIGN_OR_RETURN(std::vector<storage::ChangeLogEntry> entries,
                         engine_->ReadChangeLog(position_, batch));
   for (const storage::ChangeLogEntry& entry : entries) {
-    EDDY_ASSIGN_OR_RETURN(bson::Document decoded, entry.Decode());
+    EDDY_ASSIGN_OR_RETURN(bson::Document decoded, DecodeEntry(entry.raw));
     EDDY_RETURN_IF_ERROR(Consume(entry.ts, decoded));
     if (invalidated_) break;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bson/codec.h"
 #include "bson/compare.h"
 #include "changestream/change_stream.h"
 
@@ -62,12 +63,18 @@ std::vector<std::string_view> Split(std::string_view path) {
   }
 }
 
-bool EndsCollectionStreams(const bson::Document& entry) {
+bool EndsStreams(const bson::Document& entry) {
   const std::string& op = entry.Get("op")->as_string();
-  return op == "drop" || op == "rename";
+  return op == "drop" || op == "rename" || op == "dropDatabase";
 }
 
 }  // namespace
+
+Result<bson::Document> DecodeEntry(std::string_view raw) {
+  bson::DecodeOptions o;
+  o.max_size = kMaxEntryBytes;
+  return bson::Decode(raw, o);
+}
 
 Hub::Hub(storage::Engine* engine, HubOptions options)
     : engine_(engine), options_(options) {
@@ -82,12 +89,15 @@ Hub::Hub(storage::Engine* engine, HubOptions options)
   thread_ = std::thread([this] { Loop(); });
 }
 
-Hub::~Hub() {
-  engine_->RemoveCommitListener(listener_id_);
+Hub::~Hub() { Stop(); }
+
+void Hub::Stop() {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     stopping_ = true;
   }
+  engine_->RemoveCommitListener(listener_id_);
   cv_.notify_one();
   thread_.join();
 }
@@ -194,7 +204,7 @@ void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>*
     w->seen = mark;
     out->push_back(w);
   };
-  bool everyone = !b.by_value.empty() && EndsCollectionStreams(e.entry);
+  bool everyone = !b.by_value.empty() && EndsStreams(e.entry);
   for (Waiter* w : b.any) add(w);
   bson::Value root(e.entry);
   for (auto& [path, by] : b.by_value) {
@@ -254,10 +264,16 @@ void Hub::Loop() {
       Result<std::vector<storage::ChangeLogEntry>> read = engine_->ReadChangeLog(from, options_.scan_batch);
       std::vector<TailEntryPtr> entries;
       bool lost = false;
+      std::optional<bson::Timestamp> undecodable;
       if (read.ok()) {
         for (const storage::ChangeLogEntry& raw : *read) {
-          Result<bson::Document> doc = raw.Decode();
-          if (!doc.ok()) break;  // cannot happen for entries the engine wrote; stop short
+          Result<bson::Document> doc = DecodeEntry(raw.raw);
+          if (!doc.ok()) {
+            // Not servable from the ring: streams reach it through the engine (and report
+            // the error there). The ring restarts after it.
+            undecodable = raw.ts;
+            break;
+          }
           auto te = std::make_shared<TailEntry>();
           te->ts = raw.ts;
           te->bytes = raw.raw.size();
@@ -288,6 +304,12 @@ void Hub::Loop() {
         }
         progressed = true;
       }
+      if (undecodable) {
+        ring_.clear();
+        ring_bytes_ = 0;
+        tail_ = ring_floor_ = *undecodable;
+        progressed = true;
+      }
     }
     // Deadlines: every entry up to tail_ was checked for these waiters and none concerned
     // them, so they may skip to tail_.
@@ -309,7 +331,9 @@ void Hub::Loop() {
       continue;
     }
     if (progressed) continue;
-    auto until = deadlines_.empty() ? now + std::chrono::seconds(1) : deadlines_.begin()->first;
+    // Commit listeners wake us; the bounded wait is a safety net, never the normal path.
+    auto until = now + std::chrono::seconds(1);
+    if (!deadlines_.empty() && deadlines_.begin()->first < until) until = deadlines_.begin()->first;
     cv_.wait_until(lock, until, [&] {
       return stopping_ || committed_changed_ ||
              (!deadlines_.empty() && deadlines_.begin()->first < until);

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -40,6 +41,12 @@
 namespace eddy::changestream {
 
 class Interest;
+
+// A change-log entry holds a document, its pre-image and its update description: it may be
+// bigger than the 16 MiB a document may be (mongod's oplog entries are limited alike).
+inline constexpr int32_t kMaxEntryBytes = 64 * 1024 * 1024;
+// Decodes a change-log entry's bytes.
+Result<bson::Document> DecodeEntry(std::string_view raw);
 
 // One decoded change-log entry, shared by every stream that reads it.
 struct TailEntry {
@@ -72,6 +79,9 @@ class Hub {
   // Starts the tailer at the engine's current watermark.
   explicit Hub(storage::Engine* engine, HubOptions options = {});
   ~Hub();
+  // Stops the tailer: no wake runs after Stop returns, Await returns 0, Cancel still works.
+  // Idempotent; the destructor calls it.
+  void Stop();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 

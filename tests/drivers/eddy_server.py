@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 
@@ -29,9 +30,23 @@ class EddyServer:
             m = re.search(r"listening on [^:]+:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
+                # Keep reading the server's output so a chatty server never blocks on a full pipe.
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
         self.stop()
         raise RuntimeError("eddy serve did not start")
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.output_tail = (getattr(self, "output_tail", "") + line)[-20000:]
+
+    def rss_kb(self):
+        """The server's resident memory in KiB (Linux)."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
 
     @property
     def uri(self):

@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <deque>
 #include <random>
 
+#include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
 #include "changestream/change_stream.h"
+#include "changestream/resume_token.h"
 #include "query/agg/pipeline.h"
 #include "wire/commands/command.h"
 
@@ -141,54 +144,148 @@ class DatabaseSource : public query::AggSource {
   std::string db_name_;
 };
 
-// Runs the stages after $changeStream on each event; they may drop it, never change _id.
+// BSONObjMaxUserSize: no event bigger than this leaves the server in one piece.
+constexpr size_t kMaxEventBytes = 16 * 1024 * 1024;
+
+// Runs the stages after $changeStream on each event (they may drop it, never change _id),
+// then splits events over 16 MiB when the pipeline ends with $changeStreamSplitLargeEvent.
 class FilteredChangeStreamCursor : public ServerCursor {
  public:
+  struct Split {
+    bool enabled = false;
+    // Resuming from fragment `skip` of the event at `at`: fragments 1..skip were delivered.
+    bson::Timestamp at;
+    uint16_t skip = 0;
+  };
   FilteredChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs,
-                             std::optional<query::Pipeline> post)
-      : inner_(std::move(cs)), post_(std::move(post)) {}
+                             std::optional<query::Pipeline> post,
+                             std::shared_ptr<query::AggSource> source, Split split)
+      : inner_(std::move(cs)), post_(std::move(post)), source_(std::move(source)), split_(split) {}
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override {
-    bson::Array raw;
-    EDDY_ASSIGN_OR_RETURN(bool more, inner_.NextBatch(batch_size, deadline, &raw));
-    for (bson::Value& v : raw) {
-      bson::Document event = std::move(v.as_document());
-      if (!post_) {
-        out->push_back(std::move(event));
-        continue;
-      }
-      bson::Value id = *event.Get("_id");
-      std::vector<bson::Document> one;
-      one.push_back(std::move(event));
-      EDDY_ASSIGN_OR_RETURN(auto stream, post_->Run(query::MakeVectorStream(std::move(one)), nullptr));
-      EDDY_ASSIGN_OR_RETURN(std::vector<bson::Document> results, query::DrainStream(*stream));
-      for (bson::Document& r : results) {
-        const bson::Value* rid = r.Get("_id");
-        if (!rid || !(bson::Compare(*rid, id) == 0 && rid->type() == id.type())) {
-          return Status(ErrorCode::kChangeStreamFatalError,
-                        "Encountered an event whose _id field, which contains the resume token, "
-                        "was modified by the pipeline. Modifying the _id field of an event makes "
-                        "it impossible to resume the stream from that point. Only transformations "
-                        "that retain the unmodified _id field are allowed. Expected: " +
-                            bson::ToJson(id) + " but found: " + (rid ? bson::ToJson(*rid) : std::string("missing")));
-        }
-        out->push_back(std::move(r));
-      }
+    if (pending_.empty()) {
+      bson::Array raw;
+      EDDY_ASSIGN_OR_RETURN(inner_more_, inner_.NextBatch(batch_size, deadline, &raw));
+      for (bson::Value& v : raw) EDDY_RETURN_IF_ERROR(Transform(std::move(v.as_document())));
     }
-    return more;
+    // Batches stay within 16 MiB (fragments of one split event may span several).
+    size_t bytes = 0;
+    while (!pending_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size)) {
+      size_t size = bson::EncodedSize(pending_.front());
+      if (!out->empty() && bytes + size > kMaxEventBytes) break;
+      bytes += size;
+      last_token_ = pending_.front().Get("_id")->as_document();
+      out->push_back(std::move(pending_.front()));
+      pending_.pop_front();
+    }
+    return !pending_.empty() || inner_more_;
   }
   std::optional<bson::Document> post_batch_resume_token() const override {
+    // With events still queued here, the stream has moved past what the client has seen.
+    if (!pending_.empty()) return last_token_;
     return inner_.post_batch_resume_token();
   }
   bool is_change_stream() const override { return true; }
+  bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {
+    if (!pending_.empty()) return false;
+    return inner_.ArmWake(deadline, std::move(wake));
+  }
 
  private:
+  // Runs the stages after $changeStream on one event and queues what they return.
+  Status Transform(bson::Document event) {
+    if (!post_) return Emit(std::move(event));
+    bson::Value id = *event.Get("_id");
+    std::vector<bson::Document> one;
+    one.push_back(std::move(event));
+    EDDY_ASSIGN_OR_RETURN(auto stream, post_->Run(query::MakeVectorStream(std::move(one)), source_.get()));
+    EDDY_ASSIGN_OR_RETURN(std::vector<bson::Document> results, query::DrainStream(*stream));
+    for (bson::Document& r : results) {
+      const bson::Value* rid = r.Get("_id");
+      if (!rid || !(bson::Compare(*rid, id) == 0 && rid->type() == id.type())) {
+        return Status(ErrorCode::kChangeStreamFatalError,
+                      "Encountered an event whose _id field, which contains the resume token, "
+                      "was modified by the pipeline. Modifying the _id field of an event makes "
+                      "it impossible to resume the stream from that point. Only transformations "
+                      "that retain the unmodified _id field are allowed. Expected: " +
+                          bson::ToJson(id) + " but found: " + (rid ? bson::ToJson(*rid) : std::string("missing")));
+      }
+      EDDY_RETURN_IF_ERROR(Emit(std::move(r)));
+    }
+    return Status::OK();
+  }
+
+  // Queues one event, or its fragments.
+  Status Emit(bson::Document event) {
+    size_t size = bson::EncodedSize(event);
+    if (size <= kMaxEventBytes) {
+      pending_.push_back(std::move(event));
+      return Status::OK();
+    }
+    if (!split_.enabled) {
+      return Status(ErrorCode::kBSONObjectTooLarge,
+                    "BSONObj size: " + std::to_string(size) + " (0x" + Hex(size) +
+                        ") is invalid. Size must be between 0 and 16793600(16MB). To split large "
+                        "change events, add $changeStreamSplitLargeEvent as the last stage of the "
+                        "change stream pipeline. First element: _id: " +
+                        bson::ToJson(*event.Get("_id")));
+    }
+    // Fragments: the top-level fields in order, as many per fragment as fit next to the
+    // fragment's own _id and splitEvent (mongod's $changeStreamSplitLargeEvent).
+    EDDY_ASSIGN_OR_RETURN(changestream::ResumeToken token,
+                          changestream::ResumeToken::Parse(*event.Get("_id")));
+    constexpr size_t kOverhead = 1024;  // _id token, splitEvent, document framing
+    std::vector<bson::Document> parts(1);
+    size_t used = 0;
+    for (bson::Field& f : event) {
+      if (f.name == "_id") continue;
+      size_t fsize = bson::EncodedSize(bson::Document{{f.name, f.value}});
+      if (fsize + kOverhead > kMaxEventBytes) {
+        return Status(ErrorCode::kBSONObjectTooLarge,
+                      "$changeStreamSplitLargeEvent cannot split the event: its field '" + f.name +
+                          "' alone is " + std::to_string(fsize) + " bytes, over 16MB");
+      }
+      if (used + fsize + kOverhead > kMaxEventBytes && !parts.back().empty()) {
+        parts.emplace_back();
+        used = 0;
+      }
+      used += fsize;
+      parts.back().Append(f.name, std::move(f.value));
+    }
+    const auto of = static_cast<int32_t>(parts.size());
+    for (int32_t i = 0; i < of; ++i) {
+      token.fragment = static_cast<uint16_t>(i + 1);
+      if (token.cluster_time == split_.at && token.fragment <= split_.skip) continue;
+      bson::Document frag;
+      frag.Append("_id", token.ToDocument());
+      frag.Append("splitEvent", bson::Document{{"fragment", i + 1}, {"of", of}});
+      for (bson::Field& f : parts[i]) frag.Append(f.name, std::move(f.value));
+      pending_.push_back(std::move(frag));
+    }
+    return Status::OK();
+  }
+  static std::string Hex(size_t n) {
+    static const char* d = "0123456789abcdef";
+    std::string s;
+    do {
+      s.insert(s.begin(), d[n % 16]);
+      n /= 16;
+    } while (n);
+    return s;
+  }
+
   ChangeStreamCursor inner_;
   std::optional<query::Pipeline> post_;
+  std::shared_ptr<query::AggSource> source_;
+  Split split_;
+  std::deque<bson::Document> pending_;  // transformed, not yet returned
+  bool inner_more_ = true;
+  bson::Document last_token_;  // _id of the last document returned
 };
 
 Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Document& cmd,
                                         const bson::Array& pipeline, int64_t batch) {
+  ctx.change_stream = true;
   const bson::Value& stage = pipeline[0].as_document().at(0).value;
   if (!stage.is_document()) {
     return Status(ErrorCode::kTypeMismatch, "$changeStream stage expects a document as argument");
@@ -216,6 +313,7 @@ Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Documen
       if (!f.value.is_document()) return Status(ErrorCode::kTypeMismatch, "$changeStream." + f.name + " must be a resume token document");
       if (o.resume_after) return Status(static_cast<ErrorCode>(50865), "Do not specify both 'resumeAfter' and 'startAfter' in a $changeStream stage");
       o.resume_after = f.value.as_document();
+      o.start_after = f.name == "startAfter";
     } else if (f.name == "startAtOperationTime") {
       if (f.value.type() != bson::Type::kTimestamp) return Status(ErrorCode::kTypeMismatch, "$changeStream.startAtOperationTime must be a timestamp");
       o.start_at_operation_time = f.value.as_timestamp();
@@ -250,23 +348,54 @@ Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Documen
     o.db = ctx.db_name;
     ns = ctx.db_name + ".$cmd.aggregate";
   }
+  // $changeStreamSplitLargeEvent: last, at most once, splits events over 16 MiB.
+  FilteredChangeStreamCursor::Split split;
+  bson::Array stages = pipeline;
+  for (size_t k = 1; k < stages.size(); ++k) {
+    if (stages[k].as_document().at(0).name != "$changeStreamSplitLargeEvent") continue;
+    const bson::Value& arg = stages[k].as_document().at(0).value;
+    if (!arg.is_document() || !arg.as_document().empty()) {
+      return Status(ErrorCode::kFailedToParse, "$changeStreamSplitLargeEvent takes an empty document, e.g. {$changeStreamSplitLargeEvent: {}}");
+    }
+    if (k + 1 != stages.size()) {
+      return Status(static_cast<ErrorCode>(7182802), "$changeStreamSplitLargeEvent must be the last stage of the pipeline");
+    }
+    split.enabled = true;
+    stages.pop_back();
+  }
+  if (o.resume_after) {
+    EDDY_ASSIGN_OR_RETURN(changestream::ResumeToken t,
+                          changestream::ResumeToken::Parse(bson::Value(*o.resume_after)));
+    if (t.fragment > 0) {
+      if (!split.enabled) {
+        return Status(ErrorCode::kInvalidOptions,
+                      "To resume from a split event, the $changeStream pipeline must end with "
+                      "$changeStreamSplitLargeEvent");
+      }
+      split.at = t.cluster_time;
+      split.skip = t.fragment;
+    }
+  }
+  const bson::Array& pipeline_stages = stages;
   // Leading $match stages filter inside the stream; anything else runs per event.
   size_t i = 1;
   bson::Array and_filters;
-  for (; i < pipeline.size(); ++i) {
-    const bson::Document& s = pipeline[i].as_document();
+  for (; i < pipeline_stages.size(); ++i) {
+    const bson::Document& s = pipeline_stages[i].as_document();
     if (s.size() != 1 || s.at(0).name != "$match" || !s.at(0).value.is_document()) break;
     and_filters.push_back(s.at(0).value);
   }
   if (and_filters.size() == 1) o.filter = and_filters[0].as_document();
   if (and_filters.size() > 1) o.filter = bson::Document{{"$and", std::move(and_filters)}};
   std::optional<query::Pipeline> post;
-  if (i < pipeline.size()) {
-    bson::Array rest(pipeline.begin() + static_cast<long>(i), pipeline.end());
+  if (i < pipeline_stages.size()) {
+    bson::Array rest(pipeline_stages.begin() + static_cast<long>(i), pipeline_stages.end());
     for (const bson::Value& s : rest) {
       const std::string& name = s.as_document().at(0).name;
+      // mongod's allow-list, plus $lookup: enriching events from other collections (e.g.
+      // an order event with its customer) is what eddy's users ask for.
       static const char* kAllowed[] = {"$match", "$project", "$addFields", "$set", "$unset",
-                                       "$replaceRoot", "$replaceWith", "$redact"};
+                                       "$replaceRoot", "$replaceWith", "$redact", "$lookup"};
       bool ok = false;
       for (const char* a : kAllowed) ok = ok || name == a;
       if (!ok) {
@@ -279,12 +408,17 @@ Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Documen
     post = std::move(p);
   }
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<changestream::ChangeStream> cs,
-                        changestream::ChangeStream::Open(&ctx.db->engine(), std::move(o)));
-  auto cursor = std::make_shared<FilteredChangeStreamCursor>(std::move(cs), std::move(post));
+                        changestream::ChangeStream::Open(&ctx.db->engine(), std::move(o), ctx.hub));
+  auto source = std::make_shared<DatabaseSource>(ctx.db, ctx.db_name);
+  auto cursor = std::make_shared<FilteredChangeStreamCursor>(std::move(cs), std::move(post),
+                                                             std::move(source), split);
   // The first batch returns what is already there without waiting; the cursor always stays
   // open (id != 0) so getMore can await new events.
   bson::Array first;
-  EDDY_ASSIGN_OR_RETURN(bool more, cursor->NextBatch(batch, std::chrono::steady_clock::now(), &first));
+  bool more = true;
+  if (batch > 0) {  // batchSize 0: an empty first batch, the cursor and its resume token only
+    EDDY_ASSIGN_OR_RETURN(more, cursor->NextBatch(batch, std::chrono::steady_clock::now(), &first));
+  }
   int64_t id = more ? ctx.cursors->Add(ns, cursor) : 0;
   bson::Document c;
   c.Append("firstBatch", std::move(first));

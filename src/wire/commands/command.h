@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "changestream/hub.h"
 #include "bson/value.h"
 #include "query/exec/database.h"
 #include "wire/commands/cursors.h"
@@ -28,6 +29,27 @@ struct CommandContext {
   bson::Document extra_reply;   // fields a command wants merged into the reply (rare)
   // Set by commands that must not get operationTime (none yet) or that close the connection.
   bool close_connection = false;
+  // The shared change-stream tailer (never null in the service).
+  changestream::Hub* hub = nullptr;
+  // The command is an aggregate with $changeStream or a getMore on one: its errors get
+  // MongoDB's change-stream error labels.
+  bool change_stream = false;
+  // Test fail point failGetMoreAfterCursorCheckout: getMore calls it after checking out its
+  // cursor and fails with a non-OK result.
+  std::function<Status()> after_cursor_checkout;
+
+  // Waiting without a thread. A command that has nothing to return yet and may wait (getMore
+  // on a change stream) sets `await` instead of blocking its worker when `can_await`; the
+  // service then calls await->arm(wake) and, when wake runs (or at once if arm returns
+  // false), runs the command again with `resumed_deadline` = await->deadline. The reply of
+  // the run that set `await` is discarded.
+  struct Await {
+    std::chrono::steady_clock::time_point deadline;
+    std::function<bool(std::function<void()> wake)> arm;
+  };
+  bool can_await = false;
+  std::optional<std::chrono::steady_clock::time_point> resumed_deadline;
+  std::optional<Await> await;
 };
 
 using CommandFn = std::function<Result<bson::Document>(CommandContext&, const bson::Document&)>;

@@ -58,23 +58,19 @@ Result<bool> FindServerCursor::NextBatch(int64_t batch_size, std::chrono::steady
 Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
                                            std::chrono::steady_clock::time_point deadline,
                                            bson::Array* out) {
-  if (invalidated_) return false;
   size_t bytes = 0;
   while (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) {
+    if (cs_->invalidated()) return false;
     // Wait only while the batch is empty: return what we have as soon as something arrived.
     auto until = out->empty() ? deadline : std::chrono::steady_clock::now();
     EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> e, cs_->Next(until));
     if (!e) break;
-    bool invalidate = e->Get("operationType")->as_string() == "invalidate";
     bytes += bson::EncodedSize(*e);
     out->push_back(std::move(*e));
-    if (invalidate) {
-      invalidated_ = true;
-      return false;
-    }
     if (bytes > kMaxBatchBytes / 2) break;
   }
-  return true;
+  // An invalidate is the last event: the cursor closes with the batch that carries it.
+  return !cs_->invalidated();
 }
 
 CursorManager::CursorManager(std::chrono::milliseconds idle_timeout)

@@ -31,6 +31,12 @@ class ServerCursor {
   // Change streams: the resume token after the last returned event (postBatchResumeToken).
   virtual std::optional<bson::Document> post_batch_resume_token() const { return std::nullopt; }
   virtual bool is_change_stream() const { return false; }
+  // Change streams: calls wake once when the next NextBatch may return something or at
+  // `deadline`, without holding a thread (changestream::Hub). False when NextBatch should
+  // be called again now instead (or the cursor cannot wait this way).
+  virtual bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) {
+    return false;
+  }
 };
 
 class VectorCursor : public ServerCursor {
@@ -61,10 +67,12 @@ class ChangeStreamCursor : public ServerCursor {
                          bson::Array* out) override;
   std::optional<bson::Document> post_batch_resume_token() const override { return cs_->resume_token(); }
   bool is_change_stream() const override { return true; }
+  bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {
+    return cs_->ArmWake(deadline, std::move(wake));
+  }
 
  private:
   std::unique_ptr<changestream::ChangeStream> cs_;
-  bool invalidated_ = false;
 };
 
 // The open cursors of one server. Idle cursors are closed after the idle timeout (mongod's

@@ -98,6 +98,9 @@ bson::Document WriteErrorEntry(size_t index, const Status& s) {
 struct CommandService::Impl {
   query::Database* db;
   ServiceOptions options;
+  // The shared change-stream tailer. Declared before the cursors: their streams unregister
+  // from it when they are destroyed.
+  std::unique_ptr<changestream::Hub> hub;
   CursorManager cursors;
   CommandTable table;
 
@@ -135,8 +138,11 @@ struct CommandService::Impl {
       return Status(ErrorCode::kCommandNotFound, "no such command: 'configureFailPoint' (start eddy with --enable-test-commands)");
     }
     const bson::Value& name = cmd.at(0).value;
+    if (name.is_string() && name.as_string() == "failGetMoreAfterCursorCheckout") {
+      return ConfigureCheckoutFailPoint(cmd);
+    }
     if (!name.is_string() || name.as_string() != "failCommand") {
-      return Status(ErrorCode::kBadValue, "unknown fail point; eddy supports only 'failCommand'");
+      return Status(ErrorCode::kBadValue, "unknown fail point; eddy supports 'failCommand' and 'failGetMoreAfterCursorCheckout'");
     }
     FailPoint fp;
     const bson::Value* mode = cmd.Get("mode");
@@ -178,6 +184,51 @@ struct CommandService::Impl {
     return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
   }
 
+  // failGetMoreAfterCursorCheckout: getMore fails with errorCode once it holds its cursor, so
+  // the error gets the labels a real cursor error gets (drivers' resume tests use it).
+  struct CheckoutFailPoint {
+    bool active = false;
+    int64_t times = -1;
+    int32_t error_code = 0;
+  };
+  CheckoutFailPoint checkout_fp;  // guarded by fp_mu
+
+  Result<bson::Document> ConfigureCheckoutFailPoint(const bson::Document& cmd) {
+    CheckoutFailPoint fp;
+    const bson::Value* mode = cmd.Get("mode");
+    if (!mode) return Status(ErrorCode::kBadValue, "configureFailPoint needs a 'mode'");
+    if (mode->is_string() && mode->as_string() == "off") {
+      std::lock_guard lock(fp_mu);
+      checkout_fp = CheckoutFailPoint();
+      return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
+    }
+    if (mode->is_string() && mode->as_string() == "alwaysOn") {
+      fp.times = -1;
+    } else if (mode->is_document() && mode->as_document().Has("times")) {
+      fp.times = mode->as_document().Get("times")->ToInt64();
+    } else {
+      return Status(ErrorCode::kBadValue, "mode must be 'off', 'alwaysOn' or {times: n}");
+    }
+    const bson::Value* data = cmd.Get("data");
+    const bson::Value* code = data && data->is_document() ? data->as_document().Get("errorCode") : nullptr;
+    if (!code || !code->is_number()) {
+      return Status(ErrorCode::kBadValue, "failGetMoreAfterCursorCheckout needs data.errorCode");
+    }
+    fp.error_code = static_cast<int32_t>(code->ToInt64());
+    fp.active = fp.times != 0;
+    std::lock_guard lock(fp_mu);
+    checkout_fp = fp;
+    return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
+  }
+
+  Status CheckoutFailPointStatus() {
+    std::lock_guard lock(fp_mu);
+    if (!checkout_fp.active) return Status::OK();
+    if (checkout_fp.times > 0 && --checkout_fp.times == 0) checkout_fp.active = false;
+    return Status(static_cast<ErrorCode>(checkout_fp.error_code),
+                  "Failing getMore via 'failGetMoreAfterCursorCheckout' failpoint");
+  }
+
   // Whether the fail point fires for this command; fills *reply when it does.
   bool FailPointFires(const std::string& name, Reply* reply) {
     FailPoint fp;
@@ -210,7 +261,8 @@ struct CommandService::Impl {
   }
 
   Impl(query::Database* d, ServiceOptions o)
-      : db(d), options(std::move(o)), cursors(options.cursor_timeout) {
+      : db(d), options(std::move(o)), hub(std::make_unique<changestream::Hub>(&d->engine())),
+        cursors(options.cursor_timeout) {
     RegisterHelloCommands(table);
     RegisterCrudCommands(table);
     RegisterDdlCommands(table);
@@ -221,6 +273,7 @@ struct CommandService::Impl {
   }
 
   ~Impl() {
+    hub->Stop();  // no wake may queue work from here on
     {
       std::lock_guard lock(mu);
       stopping = true;
@@ -252,7 +305,21 @@ struct CommandService::Impl {
     return id->as_binary().data + "/" + std::to_string(txn->ToInt64());
   }
 
+  // One command run. A run that asks to wait (ctx.await) returns an empty reply and fills
+  // state.await; Execute arms it and runs the command again later.
+  struct RunState {
+    bool can_await = false;
+    bool rerun = false;  // the fail point already had its chance on the first run
+    std::optional<std::chrono::steady_clock::time_point> resumed_deadline;
+    std::optional<CommandContext::Await> await;
+  };
+
   Reply Run(const ConnectionInfo& connection, const Request& request) {
+    RunState state;
+    return Run(connection, request, state);
+  }
+
+  Reply Run(const ConnectionInfo& connection, const Request& request, RunState& state) {
     Reply reply;
     const bson::Document& cmd = request.command;
     if (cmd.empty()) {
@@ -265,7 +332,9 @@ struct CommandService::Impl {
       reply.body = r.ok() ? std::move(r).value() : ErrorReply(r.status());
       return Decorate(std::move(reply));
     }
-    if (FailPointFires(name, &reply)) return reply.close_connection ? reply : Decorate(std::move(reply));
+    if (!state.rerun && FailPointFires(name, &reply)) {
+      return reply.close_connection ? reply : Decorate(std::move(reply));
+    }
     auto it = table.find(name);
     if (it == table.end()) {
       reply.body = ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
@@ -287,6 +356,10 @@ struct CommandService::Impl {
     ctx.connection = &connection;
     ctx.db_name = request.db.empty() ? "admin" : request.db;
     ctx.command_name = name;
+    ctx.hub = hub.get();
+    ctx.can_await = state.can_await;
+    ctx.resumed_deadline = state.resumed_deadline;
+    if (options.enable_test_commands) ctx.after_cursor_checkout = [this] { return CheckoutFailPointStatus(); };
     Result<bson::Document> result = [&]() -> Result<bson::Document> {
       try {
         return it->second.fn(ctx, cmd);
@@ -295,6 +368,10 @@ struct CommandService::Impl {
         return Status(ErrorCode::kInternalError, std::string("internal error in ") + name + ": " + e.what());
       }
     }();
+    if (ctx.await && result.ok()) {
+      state.await = std::move(ctx.await);
+      return Reply();
+    }
     if (result.ok()) {
       reply.body = std::move(result).value();
       if (!reply.body.Has("ok")) reply.body.Append("ok", 1.0);
@@ -310,9 +387,62 @@ struct CommandService::Impl {
       }
     } else {
       reply.body = ErrorReply(result.status());
+      if (ctx.change_stream) AddChangeStreamErrorLabels(result.status().code_number(), &reply.body);
     }
     reply.close_connection = ctx.close_connection;
     return Decorate(std::move(reply));
+  }
+
+  // Runs a dispatched command to its reply, parking it (no thread held) while it awaits.
+  struct Pending {
+    ConnectionInfo connection;
+    Request request;
+    std::function<void(Reply)> done;
+    RunState state;
+  };
+
+  void Enqueue(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(job));
+    }
+    cv.notify_one();
+  }
+
+  void Execute(const std::shared_ptr<Pending>& p) {
+    for (;;) {
+      p->state.can_await = true;
+      p->state.await.reset();
+      Reply r = Run(p->connection, p->request, p->state);
+      if (!p->state.await) {
+        p->done(std::move(r));
+        return;
+      }
+      CommandContext::Await await = std::move(*p->state.await);
+      p->state.await.reset();
+      p->state.rerun = true;
+      p->state.resumed_deadline = await.deadline;
+      if (await.arm([this, p] { Enqueue([this, p] { Execute(p); }); })) return;
+      // Not armed: something may be readable already; run again now.
+    }
+  }
+
+  // mongod's labels on $changeStream aggregate/getMore errors (error_labels.cpp): drivers
+  // resume only on ResumableChangeStreamError. A failCommand's own labels win.
+  static void AddChangeStreamErrorLabels(int code, bson::Document* body) {
+    if (body->Has("errorLabels")) return;
+    static constexpr int kResumable[] = {
+        6,     7,     89,    91,    134,   150,   189,   202,   234,   262,  133,
+        9001,  10107, 11600, 11602, 13388, 13435, 13436};
+    for (int c : kResumable) {
+      if (c == code) {
+        body->Append("errorLabels", bson::Array{bson::Value("ResumableChangeStreamError")});
+        return;
+      }
+    }
+    if (code == 280 || code == 286) {
+      body->Append("errorLabels", bson::Array{bson::Value("NonResumableChangeStreamError")});
+    }
   }
 
   // Commands that touch no storage and never wait run on the calling (I/O) thread: a hop to a
@@ -362,14 +492,11 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
     done(impl_->Run(connection, request));
     return;
   }
-  auto job = [this, connection, request = std::move(request), done = std::move(done)]() mutable {
-    done(impl_->Run(connection, request));
-  };
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->queue.push_back(std::move(job));
-  }
-  impl_->cv.notify_one();
+  auto p = std::make_shared<Impl::Pending>();
+  p->connection = connection;
+  p->request = std::move(request);
+  p->done = std::move(done);
+  impl_->Enqueue([this, p] { impl_->Execute(p); });
 }
 
 void CommandService::ConnectionClosed(const ConnectionInfo&) {}
