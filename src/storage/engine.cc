@@ -87,6 +87,11 @@ struct Engine::Shared {
   std::condition_variable ready_space_cv;
   bool sequencer_done = false;
   std::thread committer;
+  // Written groups waiting for the syncer (guarded by mu).
+  std::deque<std::shared_ptr<Group>> to_sync;
+  std::condition_variable to_sync_cv;
+  bool committer_done = false;
+  std::thread syncer;
   // Set once a commit failed; every later write fails with it (guarded by mu).
   Status failed;
 
@@ -97,6 +102,7 @@ struct Engine::Shared {
   std::mutex catalog_mu;
   std::shared_ptr<const Catalog> catalog;            // guarded by catalog_mu
   std::shared_ptr<const detail::Snapshot> snapshot;  // guarded by catalog_mu
+  uint64_t published_seq = 0;                        // guarded by catalog_mu
 
   std::mutex commit_mu;
   std::condition_variable commit_cv;
@@ -122,7 +128,9 @@ class RocksDocIterator : public DocIterator {
  public:
   // Iterates docs of one collection [prefix, PrefixSuccessor(prefix)).
   RocksDocIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool reverse)
-      : it_(std::move(it)), prefix_(std::move(prefix)), end_(PrefixSuccessor(prefix_)),
+      : it_(std::move(it)),
+        prefix_(std::move(prefix)),
+        end_(PrefixSuccessor(prefix_)),
         reverse_(reverse) {
     if (reverse_) {
       if (end_.empty()) {
@@ -135,9 +143,7 @@ class RocksDocIterator : public DocIterator {
       it_->Seek(prefix_);
     }
   }
-  bool Valid() const override {
-    return it_->Valid() && it_->key().starts_with(prefix_);
-  }
+  bool Valid() const override { return it_->Valid() && it_->key().starts_with(prefix_); }
   void Next() override { reverse_ ? it_->Prev() : it_->Next(); }
   std::string_view raw() const override {
     rocksdb::Slice v = it_->value();
@@ -162,7 +168,10 @@ class IndexDocIterator : public DocIterator {
   using Fetch = std::function<bool(const std::string& doc_key, std::string* value)>;
   IndexDocIterator(std::unique_ptr<rocksdb::Iterator> it, std::string start, std::string end,
                    bool reverse, uint32_t coll_id, Fetch fetch)
-      : it_(std::move(it)), start_(std::move(start)), end_(std::move(end)), reverse_(reverse),
+      : it_(std::move(it)),
+        start_(std::move(start)),
+        end_(std::move(end)),
+        reverse_(reverse),
         fetch_(std::move(fetch)) {
     AppendBigEndian32(coll_id, &doc_key_);
     prefix_len_ = doc_key_.size();
@@ -183,7 +192,9 @@ class IndexDocIterator : public DocIterator {
   std::string_view id_key() const override {
     return std::string_view(doc_key_).substr(prefix_len_);
   }
-  Status status() const override { return status_.ok() ? detail::ToStatus(it_->status()) : status_; }
+  Status status() const override {
+    return status_.ok() ? detail::ToStatus(it_->status()) : status_;
+  }
 
  private:
   bool InRange() const {
@@ -218,8 +229,8 @@ class IndexDocIterator : public DocIterator {
 }  // namespace
 
 std::unique_ptr<DocIterator> NewIndexDocIterator(std::unique_ptr<rocksdb::Iterator> it,
-                                                 std::string start, std::string end,
-                                                 bool reverse, uint32_t coll_id, FetchFn fetch) {
+                                                 std::string start, std::string end, bool reverse,
+                                                 uint32_t coll_id, FetchFn fetch) {
   return std::make_unique<IndexDocIterator>(std::move(it), std::move(start), std::move(end),
                                             reverse, coll_id, std::move(fetch));
 }
@@ -272,8 +283,8 @@ std::unique_ptr<DocIterator> ReadView::ScanCollection(const CollectionInfo& coll
       prefix, reverse);
 }
 
-std::unique_ptr<DocIterator> ReadView::ScanIndex(const CollectionInfo& coll,
-                                                 const IndexInfo& index, const IndexRange& range) {
+std::unique_ptr<DocIterator> ReadView::ScanIndex(const CollectionInfo& coll, const IndexInfo& index,
+                                                 const IndexRange& range) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot_->snapshot;
   std::string start, end;
@@ -318,6 +329,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.write_buffer_size = 64 << 20;
   rocksdb::ColumnFamilyOptions log_options = cf_options;
+  // Inserts look up keys that are almost never there (_id duplicate checks, unique index
+  // checks): a whole-key bloom filter in the memtable answers those without walking the
+  // skiplist. The change log is only scanned, so it gets none.
+  cf_options.memtable_prefix_bloom_size_ratio = 0.02;
+  cf_options.memtable_whole_key_filtering = true;
   log_options.compression = rocksdb::kLZ4Compression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
@@ -338,6 +354,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   EDDY_RETURN_IF_ERROR(engine->Recover());
   engine->shared_->sequencer = std::thread([e = engine.get()] { e->SequencerLoop(); });
   engine->shared_->committer = std::thread([e = engine.get()] { e->CommitterLoop(); });
+  engine->shared_->syncer = std::thread([e = engine.get()] { e->SyncerLoop(); });
   engine->shared_->retention = std::thread([e = engine.get()] { e->RetentionLoop(); });
   return engine;
 }
@@ -356,6 +373,13 @@ Engine::~Engine() {
   }
   shared_->ready_cv.notify_all();
   if (shared_->committer.joinable()) shared_->committer.join();
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->committer_done = true;
+  }
+  shared_->to_sync_cv.notify_all();
+  if (shared_->syncer.joinable()) shared_->syncer.join();
+  last_snapshot_.reset();
   if (shared_->retention.joinable()) shared_->retention.join();
   unwritten_.clear();
   shared_->snapshot.reset();
@@ -390,7 +414,8 @@ Status Engine::Recover() {
   auto catalog = std::make_shared<Catalog>();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfCatalog]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    Result<bson::Document> doc = bson::Decode(std::string_view(it->value().data(), it->value().size()));
+    Result<bson::Document> doc =
+        bson::Decode(std::string_view(it->value().data(), it->value().size()));
     auto info = std::make_shared<CollectionInfo>();
     if (!doc.ok() || !CollectionInfo::FromDocument(*doc, info.get())) {
       return Status(ErrorCode::kInternalError,
@@ -418,6 +443,7 @@ Status Engine::Recover() {
     EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
   }
   shared_->snapshot = std::make_shared<detail::Snapshot>(db_);
+  last_snapshot_ = shared_->snapshot;
   return Status::OK();
 }
 
@@ -478,39 +504,29 @@ void Engine::SequencerLoop() {
     while (!unwritten_.empty() && unwritten_.front()->written.load(std::memory_order_acquire)) {
       unwritten_.pop_front();
     }
-    std::shared_ptr<Group> group = RunGroup(requests);
+    RunGroup(requests);
     requests.clear();
-    unwritten_.push_back(group);
-    {
-      std::unique_lock lock(shared_->mu);
-      shared_->ready_space_cv.wait(
-          lock, [&] { return shared_->ready.size() < Shared::kMaxReadyGroups; });
-      shared_->ready.push_back(std::move(group));
-    }
-    shared_->ready_cv.notify_one();
   }
 }
 
-std::shared_ptr<Engine::Group> Engine::RunGroup(std::vector<std::unique_ptr<Request>>& requests) {
-  auto group = std::make_shared<Group>();
-  group->requests = std::move(requests);
-  Txn txn(this, &group->overlay, applied_catalog_);
-  uint64_t ts_before = last_ts_;
-  uint32_t next_id_before = next_id_;
-  for (auto& req : group->requests) {
-    if (!req->wait_durable) group->has_nondurable = true;
-    txn.now_ = WallNow();
-    try {
-      req->result = req->fn(txn);
-    } catch (const std::exception& e) {
-      // A bug in one request must not take the server down; its partial effects stay
-      // consistent because every document write is atomic with its entry.
-      req->result = Status(ErrorCode::kInternalError, std::string("write failed: ") + e.what());
-    }
+void Engine::HandOff(std::shared_ptr<Group> group) {
+  group->seq = ++handed_off_;
+  unwritten_.push_back(group);
+  {
+    std::unique_lock lock(shared_->mu);
+    shared_->ready_space_cv.wait(lock,
+                                 [&] { return shared_->ready.size() < Shared::kMaxReadyGroups; });
+    shared_->ready.push_back(std::move(group));
   }
-  rocksdb::WriteBatch* wb = &group->batch;
-  if (last_ts_ != ts_before) wb->Put(cfs_[kCfDefault], kMetaLastTs, U64Key(last_ts_));
-  if (next_id_ != next_id_before) wb->Put(cfs_[kCfDefault], kMetaNextId, U64Key(next_id_));
+  shared_->ready_cv.notify_one();
+}
+
+void Engine::SealGroup(Txn& txn, Group& group) {
+  rocksdb::WriteBatch* wb = &group.batch;
+  if (last_ts_ != txn.group_ts_before_) wb->Put(cfs_[kCfDefault], kMetaLastTs, U64Key(last_ts_));
+  if (next_id_ != txn.group_next_id_before_) {
+    wb->Put(cfs_[kCfDefault], kMetaNextId, U64Key(next_id_));
+  }
   for (uint32_t id : txn.dropped_ids_) {
     std::string k(kMetaPendingDrop);
     AppendBigEndian32(id, &k);
@@ -520,11 +536,54 @@ std::shared_ptr<Engine::Group> Engine::RunGroup(std::vector<std::unique_ptr<Requ
     txn.catalog_->version_++;
     applied_catalog_ = txn.catalog_;
   }
-  group->catalog = applied_catalog_;
-  group->last_ts = last_ts_;
-  group->entries = txn.entries_;
-  group->dropped_ids = std::move(txn.dropped_ids_);
-  return group;
+  group.catalog = applied_catalog_;
+  group.last_ts = last_ts_;
+  group.entries = txn.entries_;
+  group.dropped_ids = std::move(txn.dropped_ids_);
+}
+
+void Engine::StartGroup(Txn& txn, Group* group) {
+  txn.overlay_ = &group->overlay;
+  txn.base_catalog_ = applied_catalog_;
+  txn.catalog_.reset();
+  txn.catalog_changed_ = false;
+  txn.entries_ = 0;
+  txn.dropped_ids_.clear();
+  txn.group_ts_before_ = last_ts_;
+  txn.group_next_id_before_ = next_id_;
+}
+
+void Engine::CutGroup(Txn& txn) {
+  // The writes so far become a group of their own (no requests to acknowledge), so the
+  // committer writes them while this request goes on in a fresh group.
+  std::shared_ptr<Group> done = std::move(current_group_);
+  current_group_ = std::make_shared<Group>();
+  SealGroup(txn, *done);
+  HandOff(std::move(done));
+  StartGroup(txn, current_group_.get());
+}
+
+void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& requests) {
+  current_group_ = std::make_shared<Group>();
+  Txn txn(this, &current_group_->overlay, applied_catalog_);
+  StartGroup(txn, current_group_.get());
+  for (auto& req : requests) {
+    txn.now_ = WallNow();
+    try {
+      req->result = req->fn(txn);
+    } catch (const std::exception& e) {
+      // A bug in one request must not take the server down; its partial effects stay
+      // consistent because every document write is atomic with its entry.
+      req->result = Status(ErrorCode::kInternalError, std::string("write failed: ") + e.what());
+    }
+  }
+  std::shared_ptr<Group> group = std::move(current_group_);
+  SealGroup(txn, *group);
+  group->requests = std::move(requests);
+  for (auto& req : group->requests) {
+    if (!req->wait_durable) group->has_nondurable = true;
+  }
+  HandOff(std::move(group));
 }
 
 void Engine::CommitterLoop() {
@@ -534,61 +593,88 @@ void Engine::CommitterLoop() {
       std::unique_lock lock(shared_->mu);
       shared_->ready_cv.wait(lock,
                              [&] { return shared_->sequencer_done || !shared_->ready.empty(); });
-      if (shared_->ready.empty()) return;  // the sequencer stopped and everything is committed
+      if (shared_->ready.empty()) return;  // the sequencer stopped and everything is written
       groups.assign(shared_->ready.begin(), shared_->ready.end());
       shared_->ready.clear();
     }
     shared_->ready_space_cv.notify_all();
-    CommitGroups(groups);
+    WriteGroups(groups);
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->to_sync.insert(shared_->to_sync.end(), groups.begin(), groups.end());
+    }
+    shared_->to_sync_cv.notify_one();
     groups.clear();
   }
 }
 
-void Engine::Publish(const std::shared_ptr<Group>& group) {
-  std::lock_guard lock(shared_->catalog_mu);
-  shared_->catalog = group->catalog;
-  // Groups without writes keep the previous snapshot (it holds everything before them).
-  if (group->batch.Count() > 0) shared_->snapshot = std::make_shared<detail::Snapshot>(db_);
+void Engine::SyncerLoop() {
+  std::vector<std::shared_ptr<Group>> groups;
+  for (;;) {
+    {
+      std::unique_lock lock(shared_->mu);
+      shared_->to_sync_cv.wait(
+          lock, [&] { return shared_->committer_done || !shared_->to_sync.empty(); });
+      if (shared_->to_sync.empty()) return;
+      groups.assign(shared_->to_sync.begin(), shared_->to_sync.end());
+      shared_->to_sync.clear();
+    }
+    SyncGroups(groups);
+    groups.clear();
+  }
 }
 
-void Engine::CommitGroups(std::vector<std::shared_ptr<Group>>& groups) {
+void Engine::Publish(const Group& group) {
+  std::lock_guard lock(shared_->catalog_mu);
+  if (group.seq <= shared_->published_seq) return;  // a later group is already visible
+  shared_->published_seq = group.seq;
+  shared_->catalog = group.catalog;
+  shared_->snapshot = group.snapshot;
+}
+
+void Engine::WriteGroups(std::vector<std::shared_ptr<Group>>& groups) {
   const bool sync = options_.sync == SyncMode::kOn;
-  Status error;
+  Status failed;
   {
     std::lock_guard lock(shared_->mu);
-    error = shared_->failed;
+    failed = shared_->failed;
   }
-  size_t written = 0;  // groups[0, written) are in RocksDB
-  bool need_sync = false;
-  for (; error.ok() && written < groups.size(); ++written) {
-    Group& g = *groups[written];
-    if (g.batch.Count() > 0) {
+  for (const std::shared_ptr<Group>& gp : groups) {
+    Group& g = *gp;
+    if (failed.ok() && g.batch.Count() > 0) {
       rocksdb::WriteOptions wo;
-      wo.sync = false;  // one SyncWAL below covers every group of this pass
+      wo.sync = false;  // the syncer's one SyncWAL covers every group written before it
       Status s = detail::ToStatus(db_->Write(wo, &g.batch));
-      if (!s.ok()) {
-        error = s.WithPrefix("commit failed: ");
-        break;
-      }
-      need_sync = sync;
-      // Reclaim dropped key spaces (recorded as pending in the group, so a crash before
-      // this is finished by Recover(), and the WAL keeps this after the group).
-      for (uint32_t id : g.dropped_ids) {
-        std::string lo, hi, k(kMetaPendingDrop);
-        AppendBigEndian32(id, &lo);
-        AppendBigEndian32(id + 1, &hi);
-        AppendBigEndian32(id, &k);
-        rocksdb::WriteBatch del;
-        del.DeleteRange(cfs_[kCfDocs], lo, hi);
-        del.DeleteRange(cfs_[kCfIndex], lo, hi);
-        del.Delete(cfs_[kCfDefault], k);
-        (void)db_->Write(wo, &del);
+      if (s.ok()) {
+        g.wrote = true;
+        // Readers of this group see exactly it and everything before it.
+        last_snapshot_ = std::make_shared<detail::Snapshot>(db_);
+        // Reclaim dropped key spaces (recorded as pending in the group, so a crash before
+        // this is finished by Recover(), and the WAL keeps this after the group).
+        for (uint32_t id : g.dropped_ids) {
+          std::string lo, hi, k(kMetaPendingDrop);
+          AppendBigEndian32(id, &lo);
+          AppendBigEndian32(id + 1, &hi);
+          AppendBigEndian32(id, &k);
+          rocksdb::WriteBatch del;
+          del.DeleteRange(cfs_[kCfDocs], lo, hi);
+          del.DeleteRange(cfs_[kCfIndex], lo, hi);
+          del.Delete(cfs_[kCfDefault], k);
+          (void)db_->Write(wo, &del);
+        }
+      } else {
+        // Later groups were applied on top of this one: refuse everything from here on.
+        failed = s.WithPrefix("commit failed: ");
+        std::lock_guard lock(shared_->mu);
+        if (shared_->failed.ok()) shared_->failed = failed;
       }
     }
+    g.error = failed;
+    g.snapshot = last_snapshot_;
     g.written.store(true, std::memory_order_release);
-    if (g.has_nondurable && sync) {
+    if (g.has_nondurable && sync && g.error.ok()) {
       // j:false requests are acknowledged once applied and visible, before the fsync.
-      Publish(groups[written]);
+      Publish(g);
       for (auto& req : g.requests) {
         if (req->wait_durable) continue;
         req->done(std::move(req->result));
@@ -596,50 +682,58 @@ void Engine::CommitGroups(std::vector<std::shared_ptr<Group>>& groups) {
       }
     }
   }
-  if (written > 0 && options_.test_before_sync) options_.test_before_sync();
-  if (need_sync) {
-    Status s = detail::ToStatus(db_->SyncWAL());
-    if (s.ok()) {
+}
+
+void Engine::SyncGroups(std::vector<std::shared_ptr<Group>>& groups) {
+  bool wrote = false;
+  for (const auto& g : groups) wrote = wrote || g->wrote;
+  if (wrote && options_.test_before_sync) options_.test_before_sync();
+  Status sync_error;
+  if (wrote && options_.sync == SyncMode::kOn) {
+    sync_error = detail::ToStatus(db_->SyncWAL());
+    if (sync_error.ok()) {
       std::lock_guard lock(shared_->stats_mu);
       shared_->stats.syncs++;
     } else {
-      error = s.WithPrefix("commit failed (WAL sync): ");
-      written = 0;  // nothing of this pass is known durable
+      sync_error = sync_error.WithPrefix("commit failed (WAL sync): ");
+      std::lock_guard lock(shared_->mu);
+      if (shared_->failed.ok()) shared_->failed = sync_error;
     }
   }
-  if (written > 0) {
-    const std::shared_ptr<Group>& last = groups[written - 1];
+  // groups[0, durable) committed; the rest failed.
+  size_t durable = 0;
+  if (sync_error.ok()) {
+    while (durable < groups.size() && groups[durable]->error.ok()) ++durable;
+  }
+  if (durable > 0) {
+    const Group& last = *groups[durable - 1];
     Publish(last);
     {
       std::lock_guard lock(shared_->stats_mu);
-      for (size_t i = 0; i < written; ++i) {
+      for (size_t i = 0; i < durable; ++i) {
         shared_->stats.groups++;
         shared_->stats.requests += groups[i]->requests.size();
         shared_->stats.entries += groups[i]->entries;
       }
     }
-    if (last->last_ts != committed_.load()) {
+    if (last.last_ts > committed_.load()) {
       {
         std::lock_guard lock(shared_->commit_mu);
-        committed_ = last->last_ts;
+        committed_ = last.last_ts;
       }
       shared_->commit_cv.notify_all();
       std::lock_guard lock(shared_->listeners_mu);
-      for (auto& [id, fn] : shared_->listeners) fn(bson::Timestamp::FromUint64(last->last_ts));
+      for (auto& [id, fn] : shared_->listeners) fn(bson::Timestamp::FromUint64(last.last_ts));
     }
-  }
-  if (!error.ok()) {
-    // Later groups were applied on top of the failed ones: refuse everything from here on.
-    std::lock_guard lock(shared_->mu);
-    if (shared_->failed.ok()) shared_->failed = error;
   }
   for (size_t i = 0; i < groups.size(); ++i) {
-    for (auto& req : groups[i]->requests) {
+    Group& g = *groups[i];
+    const Status& error = !g.error.ok() ? g.error : sync_error;
+    for (auto& req : g.requests) {
       if (!req->done) continue;
-      req->done(i < written ? std::move(req->result) : error);
+      req->done(i < durable ? std::move(req->result) : error);
     }
-    // The batch stays alive until the sequencer drops the group from unwritten_.
-    groups[i]->written.store(true, std::memory_order_release);
+    g.snapshot.reset();
   }
 }
 
@@ -649,10 +743,11 @@ void Engine::CommitGroups(std::vector<std::shared_ptr<Group>>& groups) {
 Result<std::vector<ChangeLogEntry>> Engine::ReadChangeLog(bson::Timestamp after,
                                                           size_t max_entries) {
   std::vector<ChangeLogEntry> out;
-  EDDY_RETURN_IF_ERROR(ScanChangeLog(after, max_entries, [&](bson::Timestamp ts, std::string_view raw) {
-                         out.push_back(ChangeLogEntry{ts, std::string(raw)});
-                         return true;
-                       }).status());
+  EDDY_RETURN_IF_ERROR(
+      ScanChangeLog(after, max_entries, [&](bson::Timestamp ts, std::string_view raw) {
+        out.push_back(ChangeLogEntry{ts, std::string(raw)});
+        return true;
+      }).status());
   return out;
 }
 
@@ -730,9 +825,8 @@ Status Engine::TrimChangeLog() {
   (void)db_->GetIntProperty(cfs_[kCfChangeLog], "rocksdb.live-sst-files-size", &sst);
   (void)db_->GetIntProperty(cfs_[kCfChangeLog], "rocksdb.cur-size-all-mem-tables", &mem);
   uint64_t size = sst + mem;
-  uint64_t to_remove = size > options_.change_log_max_bytes
-                           ? size - options_.change_log_max_bytes * 9 / 10
-                           : 0;
+  uint64_t to_remove =
+      size > options_.change_log_max_bytes ? size - options_.change_log_max_bytes * 9 / 10 : 0;
   // The history start moves only to the newest entry actually removed, so nothing that is
   // still stored becomes unresumable.
   uint64_t cutoff = 0, removed = 0;

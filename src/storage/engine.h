@@ -7,17 +7,25 @@
 // one RocksDB WriteBatch, so after any crash a group is entirely present or entirely absent:
 // no event without its write, no write without its event.
 //
-// Commit is a pipeline of two threads: while the committer thread writes group N to RocksDB
-// and fsyncs the WAL, the sequencer already applies group N+1 (and later ones) on top of it.
-// One fsync covers every group written since the previous one.
+// A request with many document writes (an insertMany of thousands) is handed on in pieces
+// of about 512 writes, each piece a group of its own made of whole operations (never
+// splitting a savepoint), so it is written while the rest is applied; like MongoDB's
+// insertMany, such a request is not atomic, and readers may see a durable prefix of it
+// before it is acknowledged.
+//
+// Commit is a pipeline of three threads: while the syncer fsyncs the WAL holding group N,
+// the committer writes group N+1 to RocksDB (without sync) and the sequencer applies group
+// N+2 on top of both. One fsync covers every group written since the previous one; a RocksDB
+// WAL record holds one group, and the WAL replays a prefix after a crash, so an unsynced
+// group is lost only together with every group after it.
 //
 // Durability and visibility (per request, WriteOptions):
 //   - wait_durable = true (the default, MongoDB j:true): Write() returns once the WAL holding
 //     the group is fsynced (SyncMode::kOn). Then the write is visible to new ReadViews and
 //     its change-log entries are below committed().
 //   - wait_durable = false (MongoDB w:1 j:false): Write() returns once the group is written
-//     to RocksDB and visible to new ReadViews; the committer fsyncs it right after (in the
-//     same pass, so well within MongoDB's 100 ms journal interval). A crash before that fsync
+//     to RocksDB and visible to new ReadViews; the syncer fsyncs it right after (at once,
+//     so well within MongoDB's 100 ms journal interval). A crash before that fsync
 //     may lose it. Its change-log entries still appear only once durable.
 // Visibility is a prefix of the sequence: a write made visible early by a j:false request
 // also makes visible the (not yet durable) writes sequenced before it, as in MongoDB, where
@@ -107,8 +115,7 @@ class Reader {
                                                          const bson::Value& id) = 0;
   virtual std::unique_ptr<DocIterator> ScanCollection(const CollectionInfo& coll,
                                                       bool reverse = false) = 0;
-  virtual std::unique_ptr<DocIterator> ScanIndex(const CollectionInfo& coll,
-                                                 const IndexInfo& index,
+  virtual std::unique_ptr<DocIterator> ScanIndex(const CollectionInfo& coll, const IndexInfo& index,
                                                  const IndexRange& range) = 0;
 };
 
@@ -173,8 +180,7 @@ class Txn : public Reader {
   // Replaces `before` (as read in this Txn) with `after` (same _id). For kUpdate,
   // update_description is {updatedFields, removedFields, truncatedArrays}.
   Status Update(const CollectionInfo& coll, const bson::Document& before,
-                const bson::Document& after, WriteOp op,
-                const bson::Document* update_description);
+                const bson::Document& after, WriteOp op, const bson::Document* update_description);
   Status Delete(const CollectionInfo& coll, const bson::Document& before);
 
   // Per-operation atomicity inside a request: a failed document write rolls back to here.
@@ -195,15 +201,17 @@ class Txn : public Reader {
   Result<bool> Lookup(int slot, std::string_view key, std::string* value);
   std::unique_ptr<rocksdb::Iterator> NewIterator(int slot);
   bson::Timestamp NextTimestamp();
+  // After a document write outside any savepoint: hands the writes so far to the committer
+  // when they are many, so a large request is written while it is still being applied.
+  void MaybeCut();
   Status PutChangeLog(bson::Document entry);
   // The entry plus already-encoded documents (empty: absent) appended as doc/pre/ud.
   Status PutChangeLog(bson::Document entry, std::string_view doc_raw, std::string_view pre_raw,
                       const bson::Document* update_description);
   Status WriteIndexEntries(const CollectionInfo& coll, const IndexInfo& index,
                            const bson::Document& doc, const std::string& id_key, bool remove);
-  Status CheckUnique(const CollectionInfo& coll, const IndexInfo& index,
-                     const std::string& key, const std::string& id_key,
-                     const bson::Document& doc);
+  Status CheckUnique(const CollectionInfo& coll, const IndexInfo& index, const std::string& key,
+                     const std::string& id_key, const bson::Document& doc);
   void MarkMultikey(const CollectionInfo& coll, const IndexInfo& index);
   std::shared_ptr<CollectionInfo> MutableCollection(const CollectionInfo& coll);
   Status Persist(const CollectionInfo& coll);
@@ -221,15 +229,17 @@ class Txn : public Reader {
   bson::Timestamp last_ts_;
   std::vector<uint32_t> dropped_ids_;  // key spaces to delete after commit
   std::vector<uint32_t> savepoint_dropped_;
+  uint64_t group_ts_before_ = 0;       // last_ts_ when the current group started
+  uint32_t group_next_id_before_ = 0;  // next_id_ when the current group started
 };
 
 using WriteFn = std::function<Status(Txn&)>;
 
 struct EngineStats {
-  uint64_t groups = 0;       // group commits
-  uint64_t requests = 0;     // write requests committed
-  uint64_t entries = 0;      // change-log entries written
-  uint64_t syncs = 0;        // WAL fsyncs (one covers every group written before it)
+  uint64_t groups = 0;    // group commits
+  uint64_t requests = 0;  // write requests committed
+  uint64_t entries = 0;   // change-log entries written
+  uint64_t syncs = 0;     // WAL fsyncs (one covers every group written before it)
 };
 
 // Per-request durability (see the top of this file).
@@ -252,8 +262,9 @@ class Engine {
   // ordered insertMany keeps the documents before the failing one, as MongoDB does); use
   // savepoints to undo a partial operation. Requests are acknowledged in sequence order.
   Status Write(WriteFn fn, WriteOptions options = {});
-  // The same, asynchronously: done(status) is called on the committer thread after commit.
-  // done must be fast and must not call Write().
+  // The same, asynchronously: done(status) is called after commit on the syncer thread (on
+  // the committer thread for wait_durable = false). done must be fast and must not call
+  // Write().
   void SubmitWrite(WriteFn fn, std::function<void(Status)> done, WriteOptions options = {});
 
   std::unique_ptr<ReadView> NewReadView();
@@ -273,7 +284,7 @@ class Engine {
                                const ChangeLogVisitor& visit);
   // Blocks until committed() > after or the deadline passes; returns committed() > after.
   bool WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline);
-  // Called on the committer thread each time the watermark advances, with the new watermark.
+  // Called on the syncer thread each time the watermark advances, with the new watermark.
   // Must be fast and must not call Write(). Returns an id for RemoveCommitListener.
   uint64_t AddCommitListener(std::function<void(bson::Timestamp)> listener);
   void RemoveCommitListener(uint64_t id);
@@ -296,10 +307,16 @@ class Engine {
   Status Recover();
   void SequencerLoop();
   void CommitterLoop();
+  void SyncerLoop();
   void RetentionLoop();
-  std::shared_ptr<Group> RunGroup(std::vector<std::unique_ptr<Request>>& requests);
-  void CommitGroups(std::vector<std::shared_ptr<Group>>& groups);
-  void Publish(const std::shared_ptr<Group>& group);
+  void RunGroup(std::vector<std::unique_ptr<Request>>& requests);
+  void StartGroup(Txn& txn, Group* group);
+  void SealGroup(Txn& txn, Group& group);
+  void CutGroup(Txn& txn);
+  void HandOff(std::shared_ptr<Group> group);
+  void WriteGroups(std::vector<std::shared_ptr<Group>>& groups);
+  void SyncGroups(std::vector<std::shared_ptr<Group>>& groups);
+  void Publish(const Group& group);
   friend class Txn;
   friend class ReadView;
 
@@ -309,12 +326,16 @@ class Engine {
   struct Shared;
   std::unique_ptr<Shared> shared_;
   std::atomic<uint64_t> committed_{0};
-  uint64_t last_ts_ = 0;        // sequencer thread only (after recovery)
-  uint32_t next_id_ = 1;        // sequencer thread only
+  uint64_t last_ts_ = 0;  // sequencer thread only (after recovery)
+  uint32_t next_id_ = 1;  // sequencer thread only
   // Sequencer thread only: the catalog after the last applied group, and the groups handed
   // to the committer whose writes are not yet in RocksDB (oldest first).
   std::shared_ptr<const Catalog> applied_catalog_;
   std::deque<std::shared_ptr<Group>> unwritten_;
+  std::shared_ptr<Group> current_group_;  // being applied
+  uint64_t handed_off_ = 0;               // groups handed to the committer
+  // Committer thread only: the snapshot after the last group written.
+  std::shared_ptr<const detail::Snapshot> last_snapshot_;
 };
 
 // Column family indexes.
@@ -327,8 +348,8 @@ inline constexpr int kCfChangeLog = 4;
 // Internal: the index iterator shared by snapshots and transactions.
 using FetchFn = std::function<bool(const std::string& doc_key, std::string* value)>;
 std::unique_ptr<DocIterator> NewIndexDocIterator(std::unique_ptr<rocksdb::Iterator> it,
-                                                 std::string start, std::string end,
-                                                 bool reverse, uint32_t coll_id, FetchFn fetch);
+                                                 std::string start, std::string end, bool reverse,
+                                                 uint32_t coll_id, FetchFn fetch);
 void IndexScanBounds(const IndexInfo& index, const IndexRange& range, std::string* start,
                      std::string* end);
 

@@ -35,9 +35,8 @@ struct EngineOptions {
   // RocksDB block cache size. Default: 256 MiB
   uint64_t block_cache_bytes = uint64_t{256} << 20;
 
-  // Tests only: called on the committer thread after a pass of groups is written to RocksDB
-  // and before its WAL sync (or where the sync would be, with kOff), so a test can hold
-  // groups written but not durable. Default: none
+  // Tests only: called on the syncer thread before each WAL sync (or where the sync would
+  // be, with kOff), so a test can hold groups written but not durable. Default: none
   std::function<void()> test_before_sync;
 };
 

@@ -18,6 +18,10 @@ namespace eddy::storage {
 
 namespace {
 
+// Pending document and index writes after which a request's writes so far go to the
+// committer (see Txn::MaybeCut).
+constexpr size_t kCutOps = 512;
+
 std::string U64Key(uint64_t v) {
   std::string s;
   AppendBigEndian64(v, &s);
@@ -79,7 +83,8 @@ std::string DupKeyMessage(const CollectionInfo& coll, const IndexInfo& index,
     std::vector<const bson::Value*> vals;
     bool had_array = false;
     CollectPathValues(doc, f.path, &vals, &had_array);
-    fields += f.path + ": " + (vals.empty() ? "null" : bson::ToJson(*vals[0], bson::JsonMode::kShell));
+    fields +=
+        f.path + ": " + (vals.empty() ? "null" : bson::ToJson(*vals[0], bson::JsonMode::kShell));
   }
   return "E11000 duplicate key error collection: " + coll.ns() + " index: " + index.name +
          " dup key: { " + fields + " }";
@@ -117,16 +122,24 @@ Result<bool> Txn::Lookup(int slot, std::string_view key, std::string* value) {
   auto s = static_cast<detail::Slot>(slot);
   std::string_view v;
   switch (overlay_->Get(s, key, &v)) {
-    case detail::Overlay::Hit::kFound: value->assign(v); return true;
-    case detail::Overlay::Hit::kDeleted: return false;
-    case detail::Overlay::Hit::kMiss: break;
+    case detail::Overlay::Hit::kFound:
+      value->assign(v);
+      return true;
+    case detail::Overlay::Hit::kDeleted:
+      return false;
+    case detail::Overlay::Hit::kMiss:
+      break;
   }
   // Groups handed to the committer but not yet in RocksDB, newest first.
   for (auto it = engine_->unwritten_.rbegin(); it != engine_->unwritten_.rend(); ++it) {
     switch ((*it)->overlay.Get(s, key, &v)) {
-      case detail::Overlay::Hit::kFound: value->assign(v); return true;
-      case detail::Overlay::Hit::kDeleted: return false;
-      case detail::Overlay::Hit::kMiss: break;
+      case detail::Overlay::Hit::kFound:
+        value->assign(v);
+        return true;
+      case detail::Overlay::Hit::kDeleted:
+        return false;
+      case detail::Overlay::Hit::kMiss:
+        break;
     }
   }
   rocksdb::Status st = engine_->db_->Get(rocksdb::ReadOptions(), engine_->cfs_[CfOfSlot(slot)],
@@ -149,7 +162,8 @@ std::unique_ptr<rocksdb::Iterator> Txn::NewIterator(int slot) {
 
 bson::Timestamp Txn::NextTimestamp() {
   auto secs = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count());
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
   bson::Timestamp last = bson::Timestamp::FromUint64(engine_->last_ts_);
   bson::Timestamp next = secs > last.seconds ? bson::Timestamp{secs, 1}
                                              : bson::Timestamp{last.seconds, last.increment + 1};
@@ -168,7 +182,9 @@ bson::Document Txn::EventBase(std::string_view op, std::string_view db, std::str
   return e;
 }
 
-Status Txn::PutChangeLog(bson::Document entry) { return PutChangeLog(std::move(entry), {}, {}, {}); }
+Status Txn::PutChangeLog(bson::Document entry) {
+  return PutChangeLog(std::move(entry), {}, {}, {});
+}
 
 Status Txn::PutChangeLog(bson::Document entry, std::string_view doc_raw, std::string_view pre_raw,
                          const bson::Document* update_description) {
@@ -220,8 +236,8 @@ std::shared_ptr<CollectionInfo> Txn::MutableCollection(const CollectionInfo& col
 }
 
 Status Txn::Persist(const CollectionInfo& coll) {
-  return detail::ToStatus(overlay_->batch()->Put(
-      engine_->cfs_[kCfCatalog], CatalogKey(coll.ns()), bson::Encode(coll.ToDocument())));
+  return detail::ToStatus(overlay_->batch()->Put(engine_->cfs_[kCfCatalog], CatalogKey(coll.ns()),
+                                                 bson::Encode(coll.ToDocument())));
 }
 
 Result<CollectionPtr> Txn::CreateCollection(std::string_view db, std::string_view coll,
@@ -291,9 +307,8 @@ Status Txn::RenameCollection(std::string_view db, std::string_view from, std::st
                              std::string_view to, bool drop_target) {
   CollectionPtr info = catalog().Find(db, from);
   if (!info) {
-    return Status(ErrorCode::kNamespaceNotFound,
-                  "Source collection " + std::string(db) + "." + std::string(from) +
-                      " does not exist");
+    return Status(ErrorCode::kNamespaceNotFound, "Source collection " + std::string(db) + "." +
+                                                     std::string(from) + " does not exist");
   }
   std::string why;
   if (!IsValidDatabaseName(to_db, &why) || !IsValidCollectionName(to, &why)) {
@@ -398,7 +413,8 @@ Status Txn::DropIndex(std::string_view db, std::string_view coll, std::string_vi
   }
   const IndexInfo* index = info->FindIndex(name);
   if (!index) {
-    return Status(ErrorCode::kIndexNotFound, "index not found with name [" + std::string(name) + "]");
+    return Status(ErrorCode::kIndexNotFound,
+                  "index not found with name [" + std::string(name) + "]");
   }
   if (index->is_id()) {
     return Status(ErrorCode::kInvalidOptions, "cannot drop _id index");
@@ -416,9 +432,8 @@ Status Txn::DropIndex(std::string_view db, std::string_view coll, std::string_vi
 
 // --- documents ---
 
-Status Txn::CheckUnique(const CollectionInfo& coll, const IndexInfo& index,
-                        const std::string& key, const std::string& id_key,
-                        const bson::Document& doc) {
+Status Txn::CheckUnique(const CollectionInfo& coll, const IndexInfo& index, const std::string& key,
+                        const std::string& id_key, const bson::Document& doc) {
   std::string existing;
   EDDY_ASSIGN_OR_RETURN(bool found, Lookup(detail::kSlotIndex, key, &existing));
   if (!found || existing == id_key) return Status::OK();
@@ -440,8 +455,7 @@ void Txn::MarkMultikey(const CollectionInfo& coll, const IndexInfo& index) {
 }
 
 Status Txn::WriteIndexEntries(const CollectionInfo& coll, const IndexInfo& index,
-                              const bson::Document& doc, const std::string& id_key,
-                              bool remove) {
+                              const bson::Document& doc, const std::string& id_key, bool remove) {
   bool multikey = false;
   EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys, ExtractIndexKeys(index, doc, &multikey));
   if (multikey && !remove && !index.multikey) MarkMultikey(coll, index);
@@ -456,8 +470,7 @@ Status Txn::WriteIndexEntries(const CollectionInfo& coll, const IndexInfo& index
       EDDY_RETURN_IF_ERROR(detail::ToStatus(overlay_->Delete(cf, detail::kSlotIndex, full)));
     } else {
       if (index.unique) EDDY_RETURN_IF_ERROR(CheckUnique(coll, index, full, id_key, doc));
-      EDDY_RETURN_IF_ERROR(
-          detail::ToStatus(overlay_->Put(cf, detail::kSlotIndex, full, id_key)));
+      EDDY_RETURN_IF_ERROR(detail::ToStatus(overlay_->Put(cf, detail::kSlotIndex, full, id_key)));
     }
   }
   return Status::OK();
@@ -479,10 +492,9 @@ Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
   std::string existing;
   EDDY_ASSIGN_OR_RETURN(bool exists, Lookup(detail::kSlotDocs, key, &existing));
   if (exists) {
-    return Status(ErrorCode::kDuplicateKey,
-                  "E11000 duplicate key error collection: " + coll.ns() +
-                      " index: _id_ dup key: { _id: " + bson::ToJson(*id, bson::JsonMode::kShell) +
-                      " }");
+    return Status(ErrorCode::kDuplicateKey, "E11000 duplicate key error collection: " + coll.ns() +
+                                                " index: _id_ dup key: { _id: " +
+                                                bson::ToJson(*id, bson::JsonMode::kShell) + " }");
   }
   SetSavePoint();
   Status s = [&]() -> Status {
@@ -501,6 +513,7 @@ Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
     return s;
   }
   PopSavePoint();
+  MaybeCut();
   return Status::OK();
 }
 
@@ -511,9 +524,9 @@ Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
   if (!id) return Status(ErrorCode::kInternalError, "update without _id");
   std::string raw = bson::Encode(after);
   if (raw.size() > static_cast<size_t>(bson::kMaxUserSize)) {
-    return Status(ErrorCode::kBSONObjectTooLarge,
-                  "Resulting document after update is larger than " +
-                      std::to_string(bson::kMaxUserSize));
+    return Status(
+        ErrorCode::kBSONObjectTooLarge,
+        "Resulting document after update is larger than " + std::to_string(bson::kMaxUserSize));
   }
   std::string id_key = KeyString(*id);
   std::string key;
@@ -545,6 +558,7 @@ Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
     return s;
   }
   PopSavePoint();
+  MaybeCut();
   return Status::OK();
 }
 
@@ -558,7 +572,8 @@ Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
   SetSavePoint();
   Status s = [&]() -> Status {
     for (const IndexInfo& index : coll.indexes) {
-      if (!index.is_id()) EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, before, id_key, true));
+      if (!index.is_id())
+        EDDY_RETURN_IF_ERROR(WriteIndexEntries(coll, index, before, id_key, true));
     }
     EDDY_RETURN_IF_ERROR(
         detail::ToStatus(overlay_->Delete(engine_->cfs_[kCfDocs], detail::kSlotDocs, key)));
@@ -573,7 +588,13 @@ Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
     return s;
   }
   PopSavePoint();
+  MaybeCut();
   return Status::OK();
+}
+
+void Txn::MaybeCut() {
+  // A cut never splits a savepoint: only whole operations go to the committer early.
+  if (savepoint_dropped_.empty() && overlay_->size() >= kCutOps) engine_->CutGroup(*this);
 }
 
 void Txn::SetSavePoint() {

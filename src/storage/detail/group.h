@@ -30,6 +30,12 @@ struct Engine::Group {
   uint64_t entries = 0;
   std::vector<uint32_t> dropped_ids;
   bool has_nondurable = false;
+  uint64_t seq = 0;  // position in the sequence of groups (visibility only moves forward)
+  // Committer: the batch is in RocksDB; the snapshot readers get once this group is
+  // published; the error (a failed write, or an earlier one) that fails its requests.
+  bool wrote = false;
+  std::shared_ptr<const detail::Snapshot> snapshot;
+  Status error;
   // Set by the committer once the batch is in RocksDB (the sequencer then reads it there).
   std::atomic<bool> written{false};
 };

@@ -56,6 +56,7 @@ class Overlay {
   void PopSavePoint();
 
   bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
   // The batch itself, for writes nobody reads back before commit (change log, catalog).
   rocksdb::WriteBatch* batch() const { return batch_; }
 

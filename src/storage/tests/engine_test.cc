@@ -284,7 +284,54 @@ TEST_F(EngineTest, RetentionBySizeGivesHistoryLost) {
   EXPECT_GE(ok->size(), 1u);
 }
 
-// Holds the committer before its WAL sync while closed (EngineOptions::test_before_sync).
+// A request with many document writes is handed to the committer in pieces (each a whole
+// operation); a savepoint is never split, so rolling it back still undoes everything.
+TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
+  ASSERT_TRUE(Insert("c", "{_id: 'seed'}").ok());
+  const uint64_t groups_before = engine_->stats().groups;
+  Status s = engine_->Write([&](Txn& txn) -> Status {
+    CollectionPtr c = txn.catalog().Find("test", "c");
+    for (int i = 0; i < 3000; ++i) {
+      bson::Document d;
+      d.Append("_id", int32_t{i});
+      EDDY_RETURN_IF_ERROR(txn.Insert(*c, d));
+      // Earlier pieces stay readable inside the request.
+      if (i % 500 == 499) {
+        auto got = txn.FindById(*c, bson::Value(int32_t{0}));
+        if (!got.ok() || !got->has_value()) return Status(ErrorCode::kInternalError, "lost");
+      }
+    }
+    // The duplicate check sees documents of pieces already handed off.
+    Status dup = txn.Insert(*c, J("{_id: 1}"));
+    return dup.code() == ErrorCode::kDuplicateKey ? Status::OK() : dup;
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GT(engine_->stats().groups, groups_before + 1);
+  auto c = engine_->catalog()->Find("test", "c");
+  EXPECT_EQ(ScanIds(*c).size(), 3001u);
+  auto entries = *engine_->ReadChangeLog(bson::Timestamp{}, 100000);
+  EXPECT_EQ(entries.size(), 3002u);
+  for (size_t i = 1; i < entries.size(); ++i) ASSERT_LT(entries[i - 1].ts, entries[i].ts);
+
+  s = engine_->Write([&](Txn& txn) -> Status {
+    CollectionPtr c = txn.catalog().Find("test", "c");
+    txn.SetSavePoint();
+    for (int i = 10000; i < 13000; ++i) {
+      bson::Document d;
+      d.Append("_id", int32_t{i});
+      EDDY_RETURN_IF_ERROR(txn.Insert(*c, d));
+    }
+    txn.RollbackToSavePoint();
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ScanIds(*c).size(), 3001u);
+  EXPECT_EQ(engine_->ReadChangeLog(bson::Timestamp{}, 100000)->size(), 3002u);
+  Reopen();
+  EXPECT_EQ(ScanIds(*engine_->catalog()->Find("test", "c")).size(), 3001u);
+}
+
+// Holds the syncer before its WAL sync while closed (EngineOptions::test_before_sync).
 class SyncGate {
  public:
   void Close() {
@@ -305,7 +352,7 @@ class SyncGate {
     cv_.wait(lock, [&] { return open_; });
     --waiting_;
   }
-  // True once the committer is held at the gate.
+  // True once the syncer is held at the gate.
   bool WaitHeld() {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_ > 0; });
