@@ -10,11 +10,13 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -294,29 +296,42 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
 
 asio::awaitable<void> Session::Loop() {
   const int32_t max_bytes = server_->options.max_message_bytes;
+  // Bytes received and not consumed yet are buf[0, have). Reads take whatever the socket has (up
+  // to kReadChunk beyond what is buffered), so a small request arrives in one recv instead of
+  // two (header, then body), and pipelined requests are read together.
+  constexpr size_t kReadChunk = 64 * 1024;
   std::string buf;
+  size_t have = 0;
+  auto fill_to = [&](size_t need) -> asio::awaitable<bool> {
+    while (have < need) {
+      size_t room = std::max(need, have + kReadChunk);
+      if (buf.size() < room) buf.resize(room);
+      auto [ec, n] = co_await socket_.async_read_some(
+          asio::buffer(buf.data() + have, buf.size() - have), async::kAsTuple);
+      if (ec) co_return false;  // peer closed, or Stop closed the socket: a normal end
+      have += n;
+    }
+    co_return true;
+  };
   try {
     for (;;) {
-      buf.resize(kHeaderSize);
-      auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(buf.data(), kHeaderSize),
-                                               async::kAsTuple);
-      if (ec) co_return;  // peer closed, or Stop closed the socket: a normal end
-      Result<MsgHeader> header = ParseHeader(buf, max_bytes);
+      if (!co_await fill_to(kHeaderSize)) co_return;
+      Result<MsgHeader> header = ParseHeader(std::string_view(buf.data(), kHeaderSize), max_bytes);
       if (!header.ok()) {
         server_->Log("connection %lld (%s): closing: %s", static_cast<long long>(info_.id),
                      info_.remote.c_str(), header.status().ToString().c_str());
         co_return;  // an untrustworthy length: the stream cannot be re-synchronised
       }
       const size_t length = static_cast<size_t>(header->message_length);
-      buf.resize(length);
-      if (length > kHeaderSize) {
-        auto [ec2, n2] = co_await asio::async_read(
-            socket_, asio::buffer(buf.data() + kHeaderSize, length - kHeaderSize),
-            async::kAsTuple);
-        if (ec2) co_return;
+      if (!co_await fill_to(length)) co_return;
+      Inbound in = ParseInbound(std::string_view(buf.data(), length), max_bytes);
+      // Consume the message; keep what follows it (the next request, if pipelined).
+      std::memmove(buf.data(), buf.data() + length, have - length);
+      have -= length;
+      if (buf.capacity() > kKeepBufferBytes && have <= kReadChunk) {
+        std::string smaller(buf.data(), have);
+        buf.swap(smaller);
       }
-      Inbound in = ParseInbound(buf, max_bytes);
-      if (buf.capacity() > kKeepBufferBytes) std::string().swap(buf);
 
       switch (in.action) {
         case Inbound::Action::kClose:
