@@ -130,7 +130,12 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
   if (op == "rename") e.Append("to", *entry.Get("to"));
   if (options.show_expanded_events) {
     if (const bson::Value* ui = entry.Get("ui")) e.Append("collectionUUID", *ui);
-    if (const bson::Value* o = entry.Get("o")) {
+    if (op == "rename") {
+      // mongod: {to, dropTarget: <UUID of the collection the rename replaced>}.
+      bson::Document d{{"to", *entry.Get("to")}};
+      if (const bson::Value* dt = entry.Get("dropTarget")) d.Append("dropTarget", *dt);
+      e.Append("operationDescription", std::move(d));
+    } else if (const bson::Value* o = entry.Get("o")) {
       if (op == "createIndexes" || op == "dropIndexes") {
         e.Append("operationDescription", bson::Document{{"indexes", bson::Array{*o}}});
       } else {

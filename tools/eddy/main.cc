@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   eddy::tools::RegisterCrash(app);
   eddy::tools::RegisterBench(app);
   eddy::tools::RegisterSql(app);
+  eddy::tools::RegisterWatch(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -8,4 +8,5 @@ void RegisterCrash(CLI::App& app);
 void RegisterBench(CLI::App& app);
 void RegisterServe(CLI::App& app);
 void RegisterSql(CLI::App& app);
+void RegisterWatch(CLI::App& app);
 }  // namespace eddy::tools

@@ -399,6 +399,11 @@ Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Documen
       bool ok = false;
       for (const char* a : kAllowed) ok = ok || name == a;
       if (!ok) {
+        // An unknown stage is reported as such (40324), a known one as not allowed here.
+        query::AggOptions probe;
+        probe.db = ctx.db_name;
+        Status parsed = query::Pipeline::Parse(bson::Array{s}, probe).status();
+        if (parsed.code_number() == 40324) return parsed;
         return Status(ErrorCode::kIllegalOperation, name + " is not permitted in a $changeStream pipeline");
       }
     }
