@@ -1,5 +1,6 @@
 #include "changestream/change_stream.h"
 
+#include "bson/compare.h"
 #include "bson/json.h"
 #include "changestream/hub.h"
 #include "changestream/resume_token.h"
@@ -151,6 +152,41 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
 
 namespace {
 
+void ValuesAt(const bson::Value& v, std::string_view rest, std::vector<const bson::Value*>* out,
+              bool* ambiguous) {
+  if (rest.empty()) {
+    out->push_back(&v);
+    if (v.is_array()) {
+      for (const bson::Value& e : v.as_array()) out->push_back(&e);
+    }
+    return;
+  }
+  if (v.is_document()) {
+    size_t dot = rest.find('.');
+    std::string_view head = rest.substr(0, dot);
+    std::string_view tail = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    if (const bson::Value* c = v.as_document().Get(head)) {
+      if (tail.empty() && dot != std::string_view::npos) return;  // "a." is no path
+      ValuesAt(*c, tail, out, ambiguous);
+    }
+  } else if (v.is_array()) {
+    *ambiguous = true;
+  }
+}
+
+}  // namespace
+
+void EntryValuesAt(const bson::Document& entry, std::string_view path,
+                   std::vector<const bson::Value*>* out, bool* ambiguous) {
+  size_t dot = path.find('.');
+  const bson::Value* top = entry.Get(path.substr(0, dot));
+  if (!top) return;
+  ValuesAt(*top, dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1), out,
+           ambiguous);
+}
+
+namespace {
+
 // The change-log field holding what an event path reads, or "" when the event path has no
 // fixed counterpart in the entry.
 std::string EntryPath(std::string_view event_path, const WatchOptions& o) {
@@ -209,6 +245,21 @@ std::string Interest::bucket_key() const {
 }
 
 bool Interest::InScope(const bson::Document& entry) const { return InScopeOf(entry, options_); }
+
+bool Interest::MayConcern(const bson::Document& entry) const {
+  if (!InScopeOf(entry, options_)) return false;
+  if (anchor_path_.empty() || EndsStream(entry, options_)) return true;
+  std::vector<const bson::Value*> values;
+  bool ambiguous = false;
+  EntryValuesAt(entry, anchor_path_, &values, &ambiguous);
+  if (ambiguous) return true;
+  for (const bson::Value* v : values) {
+    for (const bson::Value& want : anchor_values_) {
+      if (bson::Compare(*v, want) == 0) return true;
+    }
+  }
+  return false;
+}
 
 bool Interest::Concerns(const bson::Document& entry) const {
   if (!InScopeOf(entry, options_)) return false;
@@ -296,6 +347,11 @@ ChangeStream::~ChangeStream() { CancelWake(); }
 
 Status ChangeStream::Consume(bson::Timestamp ts, const bson::Document& entry) {
   const WatchOptions& o = interest_->options();
+  // Most entries are not for this stream: decide that without building the event.
+  if (!interest_->MayConcern(entry)) {
+    position_ = ts;
+    return Status::OK();
+  }
   EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event, BuildEvent(entry, o, engine_));
   position_ = ts;
   if (event && interest_->matcher().Matches(*event)) ready_.push_back(std::move(*event));

@@ -64,6 +64,9 @@ class Interest {
   // invalidate or an error. Never false when it would (so a stream may skip entries for
   // which it is false); true without checking where the event needs a read (updateLookup).
   bool Concerns(const bson::Document& entry) const;
+  // A cheap necessary condition for Concerns: false when the entry's value at the anchor
+  // cannot satisfy the filter's equality (and the entry does not end the stream).
+  bool MayConcern(const bson::Document& entry) const;
 
   // The index anchor: every event passing the filter has one of `values` at `path` of the
   // change-log entry (path "op" for operationType). Empty path: no anchor.
@@ -77,6 +80,13 @@ class Interest {
   std::string anchor_path_;
   std::vector<bson::Value> anchor_values_;
 };
+
+// The values a filter's equality on `path` (dotted, in a change-log entry) could match:
+// the value there and, for an array, its elements. *ambiguous when the path crosses an array
+// (the caller then treats the entry as a candidate instead of re-implementing the matcher's
+// array traversal).
+void EntryValuesAt(const bson::Document& entry, std::string_view path,
+                   std::vector<const bson::Value*>* out, bool* ambiguous);
 
 class ChangeStream {
  public:

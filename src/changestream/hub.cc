@@ -33,36 +33,6 @@ struct Hub::Bucket {
 
 namespace {
 
-// The values a filter's equality on `path` could have matched in `v` (array elements
-// included). *ambiguous when the path crosses an array: then every waiter on the path is a
-// candidate rather than reimplementing the matcher's array traversal here.
-void ValuesAt(const bson::Value& v, const std::vector<std::string_view>& parts, size_t i,
-              std::vector<const bson::Value*>* out, bool* ambiguous) {
-  if (i == parts.size()) {
-    out->push_back(&v);
-    if (v.is_array()) {
-      for (const bson::Value& e : v.as_array()) out->push_back(&e);
-    }
-    return;
-  }
-  if (v.is_document()) {
-    if (const bson::Value* c = v.as_document().Get(parts[i])) ValuesAt(*c, parts, i + 1, out, ambiguous);
-  } else if (v.is_array()) {
-    *ambiguous = true;
-  }
-}
-
-std::vector<std::string_view> Split(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t dot = path.find('.', start);
-    parts.push_back(path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) return parts;
-    start = dot + 1;
-  }
-}
-
 bool EndsStreams(const bson::Document& entry) {
   const std::string& op = entry.Get("op")->as_string();
   return op == "drop" || op == "rename" || op == "dropDatabase";
@@ -206,11 +176,10 @@ void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>*
   };
   bool everyone = !b.by_value.empty() && EndsStreams(e.entry);
   for (Waiter* w : b.any) add(w);
-  bson::Value root(e.entry);
   for (auto& [path, by] : b.by_value) {
     std::vector<const bson::Value*> values;
     bool ambiguous = everyone;
-    if (!ambiguous) ValuesAt(root, Split(path), 0, &values, &ambiguous);
+    if (!ambiguous) EntryValuesAt(e.entry, path, &values, &ambiguous);
     if (ambiguous) {
       for (auto& [v, ws] : by) {
         for (Waiter* w : ws) add(w);
@@ -244,7 +213,9 @@ void Hub::Process(const TailEntryPtr& e,
     stats_.checks++;
     if (!w->interest->Concerns(e->entry)) continue;
     stats_.woken++;
-    woken->emplace_back(std::move(w->wake), w->after);
+    // Everything before this entry was checked: the stream may start right at it.
+    bson::Timestamp before = bson::Timestamp::FromUint64(e->ts.AsUint64() - 1);
+    woken->emplace_back(std::move(w->wake), w->after < before ? before : w->after);
     RemoveFromIndex(w);
     deadlines_.erase(w->deadline_it);
     waiters_.erase(w->id);
