@@ -15,6 +15,8 @@ def main():
     with EddyServer(eddy) as server:
         if which == "node":
             cmd = ["node", os.path.join(here, "node_driver_test.js"), server.uri]
+        elif which == "node-changestreams":
+            cmd = ["node", os.path.join(here, "node_changestream_test.js"), server.uri]
         else:
             cmd = [os.path.join(here, "mongosh_test.sh"), server.uri]
         return subprocess.call(cmd, cwd=here, timeout=240)
