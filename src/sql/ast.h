@@ -50,6 +50,9 @@ struct WindowSpec {
   std::optional<int64_t> lower;
   std::optional<int64_t> upper;
   std::string name;  // OVER name (a named WINDOW), when given instead of a specification
+  // RANGE BETWEEN INTERVAL '365 days' PRECEDING ...: lower/upper are milliseconds and the
+  // frame is a time range (window.range with unit "millisecond").
+  bool interval_bounds = false;
 };
 
 struct Expr {
@@ -176,6 +179,141 @@ struct ShowCollections {
   std::string database;
 };
 
+// ---- change-stream DDL (docs/sql.md "Change-stream DDL") ----
+// Definitions are stored as documents in the `eddy` database and executed by the runtime.
+
+enum class DefinitionKind {
+  kChangeStream,              // CREATE CHANGE STREAM        -> eddy.streams
+  kMaterializedChangeStream,  // CREATE MATERIALIZED CHANGE STREAM -> eddy.streams
+  kEventStore,                // CREATE EVENT STORE           -> eddy.event_stores
+  kSaga,                      // CREATE DISTRIBUTED SAGA      -> eddy.sagas
+  kMonitor,                   // CREATE CHANGE STREAM MONITOR -> eddy.monitors
+  kHandler,                   // CREATE HANDLER               -> eddy.handlers
+};
+
+// name = value in WITH OPTIONS (...) / WITH SAGA_OPTIONS (...).
+struct NamedExpr {
+  std::string name;  // lower case for options; as written for mappings/projections
+  ExprPtr value;
+  Position pos;
+};
+
+// An action of WITH <LABEL> (...) routines: CALL proc(args) or CASE x WHEN v THEN action ... END.
+struct Action {
+  bool is_call = true;
+  std::string procedure;           // CALL name
+  std::vector<ExprPtr> args;       // CALL arguments
+  ExprPtr operand;                 // CASE operand (null: searched CASE WHEN cond)
+  std::vector<std::pair<ExprPtr, std::unique_ptr<Action>>> whens;
+  std::unique_ptr<Action> else_action;
+  Position pos;
+  std::string text;
+};
+
+// WITH <LABEL> ( SELECT ... ) or WITH <LABEL> ( CASE ... CALL ... END | CALL ... ).
+struct ProcessingBlock {
+  std::string label;                // upper case: CUSTOMER_SEGMENTATION, EVENT_PROCESSING, ...
+  std::unique_ptr<Select> query;    // an analysis query over the stream's events
+  std::unique_ptr<Action> routine;  // an event routine
+  Position pos;
+  std::string text;
+};
+
+// CREATE [MATERIALIZED] CHANGE STREAM name ON [db.]coll [WATCH FOR (op, ...)] [WHERE expr]
+//   [WITH PIPELINE (stage, ...)] [WITH OPTIONS (k = v, ...)] [WITH <LABEL> (...)]...
+//   [WITH AGGREGATION (...) REFRESH EVERY n unit] [PROCESS WITH handler]
+struct ChangeStreamDef {
+  TableRef source;
+  std::vector<std::string> operations;  // operationType values ("insert", ...); empty = all
+  Position operations_pos;
+  ExprPtr where;
+  std::vector<ExprPtr> pipeline;        // WITH PIPELINE: object literals, one per stage
+  Position pipeline_pos;
+  std::vector<NamedExpr> options;       // WITH OPTIONS
+  std::vector<ProcessingBlock> blocks;  // WITH <LABEL> (...)
+  std::string handler;                  // PROCESS WITH name; empty when none
+  Position handler_pos;
+  // Materialized streams: WITH AGGREGATION (GROUP BY (...) SELECT ... [WINDOW (...)]
+  // [ADD (...)]) REFRESH EVERY ...
+  std::vector<SelectItem> group_by;     // expr AS alias
+  std::vector<SelectItem> select;
+  std::unique_ptr<WindowSpec> window;
+  std::vector<SelectItem> add;
+  int64_t refresh_ms = 0;
+  Position aggregation_pos;
+};
+
+// CREATE EVENT STORE name FROM CHANGE STREAM [db.]coll.* | [db.]coll
+//   WITH EVENT_MAPPING (name = expr, ...) [WITH PROJECTIONS (name = {...}, ...)]
+struct EventStoreDef {
+  TableRef source;
+  std::vector<NamedExpr> mapping;
+  std::vector<NamedExpr> projections;
+};
+
+// CREATE DISTRIBUTED SAGA name TRIGGERED BY [db.]coll.operation [WHERE expr]
+//   WITH STEPS ({...}, ...) [WITH SAGA_OPTIONS (k = v, ...)]
+struct SagaDef {
+  TableRef source;
+  std::string operation;  // insert, update, replace, delete
+  Position operation_pos;
+  ExprPtr where;
+  std::vector<ExprPtr> steps;  // object literals
+  std::vector<NamedExpr> options;
+};
+
+struct AlertDef {
+  std::string name;
+  ExprPtr condition;
+  int64_t for_ms = 0;       // FOR 5 MINUTES: the condition must hold this long; 0 = at once
+  std::string during;       // DURING BUSINESS_HOURS (upper case); empty = always
+  std::string severity;     // critical, high, medium, low, info
+  std::vector<std::string> notification;
+  Position pos;
+};
+
+// CREATE CHANGE STREAM MONITOR name [ON stream] WITH METRICS (m, ...) [WITH ALERTS (a = {...})]
+struct MonitorDef {
+  std::string stream;  // ON name: the monitored stream; empty = every stream
+  std::vector<std::pair<std::string, Position>> metrics;
+  std::vector<AlertDef> alerts;
+};
+
+enum class HandlerType { kLog, kWebhook, kNats, kCollection, kCommand };
+
+// CREATE HANDLER name AS LOG | WEBHOOK 'url' [WITH (...)] | NATS SUBJECT 'subject' [WITH (...)]
+//   | COLLECTION [db.]coll [WITH (...)] | COMMAND 'argv' [WITH (...)]
+struct HandlerDef {
+  HandlerType type = HandlerType::kLog;
+  std::string target;  // url, subject, command line; empty for LOG
+  TableRef collection; // COLLECTION
+  std::vector<NamedExpr> options;
+};
+
+struct CreateDefinition {
+  DefinitionKind kind = DefinitionKind::kChangeStream;
+  std::string name;
+  Position name_pos;
+  bool if_not_exists = false;
+  std::unique_ptr<ChangeStreamDef> stream;  // kChangeStream, kMaterializedChangeStream
+  std::unique_ptr<EventStoreDef> event_store;
+  std::unique_ptr<SagaDef> saga;
+  std::unique_ptr<MonitorDef> monitor;
+  std::unique_ptr<HandlerDef> handler;
+};
+
+// SHOW <kinds> / SHOW DEFINITIONS, DESCRIBE [kind] name, DROP kind [IF EXISTS] name,
+// ALTER kind name PAUSE | RESUME.
+enum class DefinitionVerb { kShow, kDescribe, kDrop, kPause, kResume };
+
+struct DefinitionCommand {
+  DefinitionVerb verb = DefinitionVerb::kShow;
+  std::optional<DefinitionKind> kind;  // none: every kind (SHOW DEFINITIONS, DESCRIBE name)
+  std::string name;
+  Position name_pos;
+  bool if_exists = false;
+};
+
 struct Statement;
 
 struct Explain {
@@ -193,6 +331,8 @@ enum class StatementKind {
   kDropIndex,
   kShowCollections,
   kExplain,
+  kCreateDefinition,   // change-stream DDL: CREATE CHANGE STREAM / HANDLER / ...
+  kDefinitionCommand,  // SHOW ... / DESCRIBE / DROP <kind> / ALTER <kind> ... PAUSE|RESUME
 };
 
 struct Statement {
@@ -209,9 +349,14 @@ struct Statement {
   std::unique_ptr<DropIndex> drop_index;
   std::unique_ptr<ShowCollections> show_collections;
   std::unique_ptr<Explain> explain;
+  std::unique_ptr<CreateDefinition> create_definition;
+  std::unique_ptr<DefinitionCommand> definition_command;
 };
 
 // "a.b[0].c" as written (for messages and default names).
 std::string PathToString(const std::vector<PathStep>& path);
+
+// "change stream", "materialized change stream", "handler", ... (for messages).
+std::string KindName(DefinitionKind kind);
 
 }  // namespace eddy::sql

@@ -9,6 +9,18 @@
 
 namespace eddy::sql {
 
+std::string KindName(DefinitionKind kind) {
+  switch (kind) {
+    case DefinitionKind::kChangeStream: return "change stream";
+    case DefinitionKind::kMaterializedChangeStream: return "materialized change stream";
+    case DefinitionKind::kEventStore: return "event store";
+    case DefinitionKind::kSaga: return "distributed saga";
+    case DefinitionKind::kMonitor: return "change stream monitor";
+    case DefinitionKind::kHandler: return "handler";
+  }
+  return "definition";
+}
+
 std::string PathToString(const std::vector<PathStep>& path) {
   std::string s;
   for (const auto& step : path) {
@@ -174,7 +186,8 @@ class Parser {
     if (t.Is("DROP")) return ParseDrop(st);
     if (t.Is("SHOW")) {
       Next();
-      if (!Accept("COLLECTIONS") && !Accept("TABLES")) return Expected("COLLECTIONS");
+      if (!Peek().Is("COLLECTIONS") && !Peek().Is("TABLES")) return ParseShowDefinitions(st);
+      Next();
       st->kind = StatementKind::kShowCollections;
       st->show_collections = std::make_unique<ShowCollections>();
       if (Accept("FROM") || Accept("IN")) {
@@ -192,12 +205,15 @@ class Parser {
       return ParseStatement(st->explain->statement.get());
     }
     if (t.Is("WITH")) return Unsupported(t, "WITH (common table expressions)");
+    if (t.Is("DESCRIBE") || (t.Is("DESC") && !Peek(1).IsSymbol("("))) return ParseDescribe(st);
+    if (t.Is("ALTER") && KindAhead(1)) return ParseAlter(st);
     if (t.Is("ALTER") || t.Is("TRUNCATE") || t.Is("MERGE") || t.Is("BEGIN") ||
         t.Is("COMMIT") || t.Is("ROLLBACK") || t.Is("GRANT")) {
       return Unsupported(t, Upper(t.text));
     }
     return Expected(
-        "a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, SHOW, EXPLAIN)");
+        "a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, SHOW, DESCRIBE, "
+        "EXPLAIN)");
   }
 
   // name | db.name, with its position.
@@ -382,11 +398,10 @@ class Parser {
     const Token& t = Peek();
     if (t.Is("TABLE")) return Unsupported(t, "CREATE TABLE (collections are schemaless: use CREATE COLLECTION)");
     if (t.Is("VIEW")) return Unsupported(t, "CREATE VIEW");
-    if (t.Is("CHANGE") || t.Is("MATERIALIZED") || t.Is("EVENT") || t.Is("DISTRIBUTED") ||
-        t.Is("HANDLER")) {
-      return Unsupported(t, "change-stream DDL (CREATE " + Upper(t.text) + " ...)");
-    }
-    return Expected("COLLECTION, INDEX or UNIQUE INDEX");
+    if (KindAhead(0)) return ParseCreateDefinition(st);
+    return Expected(
+        "COLLECTION, INDEX, UNIQUE INDEX, CHANGE STREAM, MATERIALIZED CHANGE STREAM, EVENT "
+        "STORE, DISTRIBUTED SAGA, CHANGE STREAM MONITOR or HANDLER");
   }
 
   Status ParseDrop(Statement* st) {
@@ -416,7 +431,24 @@ class Parser {
       return Status::OK();
     }
     if (Peek().Is("TABLE")) return Unsupported(Peek(), "DROP TABLE (use DROP COLLECTION)");
-    return Expected("COLLECTION or INDEX");
+    if (KindAhead(0)) {
+      st->kind = StatementKind::kDefinitionCommand;
+      auto dc = std::make_unique<DefinitionCommand>();
+      dc->verb = DefinitionVerb::kDrop;
+      EDDY_ASSIGN_OR_RETURN(auto kind, ParseKind(false));
+      dc->kind = kind;
+      if (Accept("IF")) {
+        EDDY_RETURN_IF_ERROR(Expect("EXISTS"));
+        dc->if_exists = true;
+      }
+      dc->name_pos = Peek().pos;
+      EDDY_ASSIGN_OR_RETURN(dc->name, Name("a " + KindName(kind) + " name"));
+      st->definition_command = std::move(dc);
+      return Status::OK();
+    }
+    return Expected(
+        "COLLECTION, INDEX, CHANGE STREAM, MATERIALIZED CHANGE STREAM, EVENT STORE, "
+        "DISTRIBUTED SAGA, CHANGE STREAM MONITOR or HANDLER");
   }
 
   // ---- SELECT ----
@@ -615,11 +647,11 @@ class Parser {
       Next();
       w->has_frame = true;
       if (Accept("BETWEEN")) {
-        EDDY_ASSIGN_OR_RETURN(w->lower, FrameBound());
+        EDDY_ASSIGN_OR_RETURN(w->lower, FrameBound(w.get()));
         EDDY_RETURN_IF_ERROR(Expect("AND"));
-        EDDY_ASSIGN_OR_RETURN(w->upper, FrameBound());
+        EDDY_ASSIGN_OR_RETURN(w->upper, FrameBound(w.get()));
       } else {
-        EDDY_ASSIGN_OR_RETURN(w->lower, FrameBound());
+        EDDY_ASSIGN_OR_RETURN(w->lower, FrameBound(w.get()));
         w->upper = 0;
       }
     } else if (Peek().Is("GROUPS")) {
@@ -630,7 +662,7 @@ class Parser {
   }
 
   // UNBOUNDED PRECEDING|FOLLOWING -> nullopt, CURRENT ROW -> 0, n PRECEDING -> -n, n FOLLOWING.
-  Result<std::optional<int64_t>> FrameBound() {
+  Result<std::optional<int64_t>> FrameBound(WindowSpec* w) {
     if (Accept("UNBOUNDED")) {
       if (!Accept("PRECEDING") && !Accept("FOLLOWING")) return Expected("PRECEDING or FOLLOWING");
       return std::optional<int64_t>();
@@ -639,7 +671,17 @@ class Parser {
       EDDY_RETURN_IF_ERROR(Expect("ROW"));
       return std::optional<int64_t>(0);
     }
-    if (Peek().Is("INTERVAL")) return Unsupported(Peek(), "INTERVAL frame bounds");
+    if (Peek().Is("INTERVAL")) {  // RANGE BETWEEN INTERVAL '365 days' PRECEDING: a time range
+      const Token& at = Peek();
+      if (!w->range_frame) return ErrorAt(at, "a row count (INTERVAL bounds need RANGE)");
+      EDDY_ASSIGN_OR_RETURN(ExprPtr iv, ParsePrimary());
+      if (iv->kind != ExprKind::kInterval) return ErrorAt(at, "an INTERVAL");
+      w->interval_bounds = true;
+      int64_t n = iv->literal.as_int64();
+      if (Accept("PRECEDING")) return std::optional<int64_t>(-n);
+      if (Accept("FOLLOWING")) return std::optional<int64_t>(n);
+      return Expected("PRECEDING or FOLLOWING");
+    }
     EDDY_ASSIGN_OR_RETURN(int64_t n, Integer("a frame bound (n PRECEDING, CURRENT ROW, UNBOUNDED)"));
     if (Accept("PRECEDING")) return std::optional<int64_t>(-n);
     if (Accept("FOLLOWING")) return std::optional<int64_t>(n);
@@ -949,6 +991,15 @@ class Parser {
     return name;
   }
 
+  // INTERVAL '5' MINUTE: the words that may follow the string as its unit.
+  static bool IsUnitWord(std::string_view w) {
+    std::string u = Upper(w);
+    if (u.size() > 1 && u.back() == 'S') u.pop_back();
+    static const std::set<std::string> kUnits = {"MILLISECOND", "MS", "SECOND", "SEC", "MINUTE",
+                                                 "MIN", "HOUR", "DAY", "WEEK", "MONTH", "YEAR"};
+    return kUnits.count(u) > 0;
+  }
+
   static Result<int64_t> IntervalMillis(const Token& at, std::string_view text,
                                         std::string unit_word) {
     // "5 minutes", "1 hour", "2 days 3 hours", or a number with the unit as a separate word.
@@ -1095,7 +1146,9 @@ class Parser {
       if (s.kind != TokenKind::kString) return Expected("a string after INTERVAL, e.g. '1 hour'");
       Next();
       std::string unit;
-      if (Peek().kind == TokenKind::kIdentifier && !IsReserved(Peek())) unit = Upper(Next().text);
+      if (Peek().kind == TokenKind::kIdentifier && !IsReserved(Peek()) && IsUnitWord(Peek().text)) {
+        unit = Upper(Next().text);
+      }
       EDDY_ASSIGN_OR_RETURN(int64_t ms, IntervalMillis(s, s.text, unit));
       auto e = Make(ExprKind::kInterval, t);
       e->literal = bson::Value(ms);
@@ -1210,7 +1263,12 @@ class Parser {
         EDDY_ASSIGN_OR_RETURN(e->over, ParseWindowSpec());
       } else {
         e->over = std::make_unique<WindowSpec>();
-        EDDY_ASSIGN_OR_RETURN(e->over->name, Name("a window name or ( after OVER"));
+        if (Peek().Is("WINDOW")) {  // OVER window: the WINDOW (...) of a materialized stream
+          e->over->name = "window";
+          Next();
+        } else {
+          EDDY_ASSIGN_OR_RETURN(e->over->name, Name("a window name or ( after OVER"));
+        }
       }
     }
     SetText(e.get(), first);
@@ -1282,6 +1340,617 @@ class Parser {
     return e;
   }
 
+  // ---- change-stream DDL ----
+
+  // True when the tokens at `ahead` start a definition kind (CHANGE STREAM, HANDLER, ...).
+  bool KindAhead(size_t ahead) const {
+    const Token& t = Peek(ahead);
+    if (t.Is("CHANGE")) return Peek(ahead + 1).Is("STREAM") || Peek(ahead + 1).Is("STREAMS");
+    if (t.Is("MATERIALIZED")) return Peek(ahead + 1).Is("CHANGE");
+    if (t.Is("EVENT")) return Peek(ahead + 1).Is("STORE") || Peek(ahead + 1).Is("STORES");
+    return t.Is("DISTRIBUTED") || t.Is("SAGA") || t.Is("SAGAS") || t.Is("HANDLER") ||
+           t.Is("HANDLERS") || t.Is("MONITOR") || t.Is("MONITORS");
+  }
+
+  // A kind in singular (CREATE/DROP/ALTER/DESCRIBE) or plural (SHOW) form.
+  Result<DefinitionKind> ParseKind(bool plural) {
+    auto word = [&](std::string_view singular) -> Status {
+      std::string w(singular);
+      if (plural ? Accept(w + "S") : Accept(w)) return Status::OK();
+      return Expected(Upper(plural ? w + "S" : w));
+    };
+    if (Accept("CHANGE")) {
+      if (plural && Peek().Is("STREAM") && Peek(1).Is("MONITORS")) {
+        Next();
+        Next();
+        return DefinitionKind::kMonitor;
+      }
+      if (!plural && Peek().Is("STREAM") && Peek(1).Is("MONITOR")) {
+        Next();
+        Next();
+        return DefinitionKind::kMonitor;
+      }
+      EDDY_RETURN_IF_ERROR(word("STREAM"));
+      return DefinitionKind::kChangeStream;
+    }
+    if (Accept("MATERIALIZED")) {
+      EDDY_RETURN_IF_ERROR(Expect("CHANGE"));
+      EDDY_RETURN_IF_ERROR(word("STREAM"));
+      return DefinitionKind::kMaterializedChangeStream;
+    }
+    if (Accept("EVENT")) {
+      EDDY_RETURN_IF_ERROR(word("STORE"));
+      return DefinitionKind::kEventStore;
+    }
+    if (Accept("DISTRIBUTED")) {
+      EDDY_RETURN_IF_ERROR(word("SAGA"));
+      return DefinitionKind::kSaga;
+    }
+    if (Peek().Is("SAGA") || Peek().Is("SAGAS")) {
+      EDDY_RETURN_IF_ERROR(word("SAGA"));
+      return DefinitionKind::kSaga;
+    }
+    if (Peek().Is("MONITOR") || Peek().Is("MONITORS")) {
+      EDDY_RETURN_IF_ERROR(word("MONITOR"));
+      return DefinitionKind::kMonitor;
+    }
+    if (Peek().Is("HANDLER") || Peek().Is("HANDLERS")) {
+      EDDY_RETURN_IF_ERROR(word("HANDLER"));
+      return DefinitionKind::kHandler;
+    }
+    return Expected(plural ? "COLLECTIONS, DEFINITIONS, CHANGE STREAMS, MATERIALIZED CHANGE "
+                             "STREAMS, EVENT STORES, SAGAS, CHANGE STREAM MONITORS or HANDLERS"
+                           : "CHANGE STREAM, MATERIALIZED CHANGE STREAM, EVENT STORE, "
+                             "DISTRIBUTED SAGA, CHANGE STREAM MONITOR or HANDLER");
+  }
+
+  Status ParseShowDefinitions(Statement* st) {
+    st->kind = StatementKind::kDefinitionCommand;
+    auto dc = std::make_unique<DefinitionCommand>();
+    dc->verb = DefinitionVerb::kShow;
+    if (!Accept("DEFINITIONS")) {
+      EDDY_ASSIGN_OR_RETURN(auto kind, ParseKind(true));
+      dc->kind = kind;
+    }
+    st->definition_command = std::move(dc);
+    return Status::OK();
+  }
+
+  Status ParseDescribe(Statement* st) {
+    Next();  // DESCRIBE
+    st->kind = StatementKind::kDefinitionCommand;
+    auto dc = std::make_unique<DefinitionCommand>();
+    dc->verb = DefinitionVerb::kDescribe;
+    if (KindAhead(0)) {
+      EDDY_ASSIGN_OR_RETURN(auto kind, ParseKind(false));
+      dc->kind = kind;
+    }
+    dc->name_pos = Peek().pos;
+    EDDY_ASSIGN_OR_RETURN(dc->name, Name("a definition name"));
+    st->definition_command = std::move(dc);
+    return Status::OK();
+  }
+
+  Status ParseAlter(Statement* st) {
+    Next();  // ALTER
+    st->kind = StatementKind::kDefinitionCommand;
+    auto dc = std::make_unique<DefinitionCommand>();
+    const Token& kt = Peek();
+    EDDY_ASSIGN_OR_RETURN(auto kind, ParseKind(false));
+    if (kind == DefinitionKind::kHandler) {
+      return Unsupported(kt, "ALTER HANDLER (drop and create it again)");
+    }
+    dc->kind = kind;
+    dc->name_pos = Peek().pos;
+    EDDY_ASSIGN_OR_RETURN(dc->name, Name("a " + KindName(kind) + " name"));
+    if (Accept("PAUSE")) {
+      dc->verb = DefinitionVerb::kPause;
+    } else if (Accept("RESUME")) {
+      dc->verb = DefinitionVerb::kResume;
+    } else {
+      return Expected("PAUSE or RESUME");
+    }
+    st->definition_command = std::move(dc);
+    return Status::OK();
+  }
+
+  Status ParseCreateDefinition(Statement* st) {
+    st->kind = StatementKind::kCreateDefinition;
+    auto cd = std::make_unique<CreateDefinition>();
+    EDDY_ASSIGN_OR_RETURN(cd->kind, ParseKind(false));
+    if (Accept("IF")) {
+      EDDY_RETURN_IF_ERROR(Expect("NOT"));
+      EDDY_RETURN_IF_ERROR(Expect("EXISTS"));
+      cd->if_not_exists = true;
+    }
+    cd->name_pos = Peek().pos;
+    EDDY_ASSIGN_OR_RETURN(cd->name, Name("a " + KindName(cd->kind) + " name"));
+    switch (cd->kind) {
+      case DefinitionKind::kChangeStream:
+      case DefinitionKind::kMaterializedChangeStream:
+        cd->stream = std::make_unique<ChangeStreamDef>();
+        EDDY_RETURN_IF_ERROR(
+            ParseStreamBody(cd->stream.get(), cd->kind == DefinitionKind::kMaterializedChangeStream));
+        break;
+      case DefinitionKind::kEventStore:
+        cd->event_store = std::make_unique<EventStoreDef>();
+        EDDY_RETURN_IF_ERROR(ParseEventStoreBody(cd->event_store.get()));
+        break;
+      case DefinitionKind::kSaga:
+        cd->saga = std::make_unique<SagaDef>();
+        EDDY_RETURN_IF_ERROR(ParseSagaBody(cd->saga.get()));
+        break;
+      case DefinitionKind::kMonitor:
+        cd->monitor = std::make_unique<MonitorDef>();
+        EDDY_RETURN_IF_ERROR(ParseMonitorBody(cd->monitor.get()));
+        break;
+      case DefinitionKind::kHandler:
+        cd->handler = std::make_unique<HandlerDef>();
+        EDDY_RETURN_IF_ERROR(ParseHandlerBody(cd->handler.get()));
+        break;
+    }
+    st->create_definition = std::move(cd);
+    return Status::OK();
+  }
+
+  // ( name = expr, ... ); names lower-cased when `lower`.
+  Status ParseAssignments(std::vector<NamedExpr>* out, bool lower, std::string_view what) {
+    EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+    do {
+      if (Peek().IsSymbol(")")) break;
+      NamedExpr ne;
+      ne.pos = Peek().pos;
+      const Token& n = Peek();
+      if (n.kind != TokenKind::kIdentifier && n.kind != TokenKind::kQuotedIdentifier) {
+        return Expected(std::string(what) + " name");
+      }
+      ne.name = Next().text;
+      if (lower) {
+        for (char& c : ne.name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      for (const auto& prev : *out) {
+        if (prev.name == ne.name) return ErrorAt(n, std::string(what) + " not already given");
+      }
+      EDDY_RETURN_IF_ERROR(ExpectSymbol("="));
+      EDDY_ASSIGN_OR_RETURN(ne.value, ParseExpr());
+      out->push_back(std::move(ne));
+    } while (AcceptSymbol(","));
+    return ExpectSymbol(")");
+  }
+
+  // ( {...}, {...} ): object literals (pipeline stages, saga steps).
+  Status ParseObjectList(std::vector<ExprPtr>* out, std::string_view what) {
+    EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+    do {
+      if (Peek().IsSymbol(")") && !out->empty()) break;
+      if (!Peek().IsSymbol("{")) return Expected(std::string(what) + " ({...})");
+      EDDY_ASSIGN_OR_RETURN(auto obj, ParseObject());
+      out->push_back(std::move(obj));
+    } while (AcceptSymbol(","));
+    return ExpectSymbol(")");
+  }
+
+  // A duration written as INTERVAL '5 minutes', '5 minutes' or 5 MINUTES.
+  Result<int64_t> Duration(std::string_view what) {
+    const Token& t = Peek();
+    if (t.Is("INTERVAL")) {
+      EDDY_ASSIGN_OR_RETURN(ExprPtr iv, ParsePrimary());
+      return iv->literal.as_int64();
+    }
+    if (t.kind == TokenKind::kString) {
+      Next();
+      return IntervalMillis(t, t.text, "");
+    }
+    if (t.kind == TokenKind::kInteger) {
+      Next();
+      const Token& unit = Peek();
+      if (unit.kind != TokenKind::kIdentifier) return Expected("a time unit (SECONDS, MINUTES, ...)");
+      Next();
+      return IntervalMillis(unit, t.text, Upper(unit.text));
+    }
+    return Expected(what);
+  }
+
+  // Selection items with optional aliases, comma separated, until a token that is not ','.
+  Status ParseItems(std::vector<SelectItem>* out) {
+    do {
+      SelectItem item;
+      EDDY_ASSIGN_OR_RETURN(item.expr, ParseExpr());
+      if (Accept("AS")) {
+        EDDY_ASSIGN_OR_RETURN(item.alias, Name("an alias"));
+      } else if (AtName() && !Peek().Is("ADD") && !Peek().Is("REFRESH")) {
+        item.alias = Next().text;
+      }
+      out->push_back(std::move(item));
+    } while (AcceptSymbol(","));
+    return Status::OK();
+  }
+
+  static bool IsOperationWord(const Token& t) {
+    static const char* kOps[] = {"INSERT", "UPDATE", "REPLACE", "DELETE", "DROP", "RENAME",
+                                 "DROPDATABASE", "INVALIDATE", "CREATE", "CREATEINDEXES",
+                                 "DROPINDEXES", "MODIFY", "SHARDCOLLECTION"};
+    for (const char* op : kOps) {
+      if (t.Is(op)) return true;
+    }
+    return false;
+  }
+  // operationType spelling of a WATCH FOR word.
+  static std::string OperationType(const Token& t) {
+    std::string u = Upper(t.text);
+    if (u == "DROPDATABASE") return "dropDatabase";
+    if (u == "CREATEINDEXES") return "createIndexes";
+    if (u == "DROPINDEXES") return "dropIndexes";
+    if (u == "SHARDCOLLECTION") return "shardCollection";
+    std::string l = u;
+    for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return l;
+  }
+
+  Status ParseStreamBody(ChangeStreamDef* def, bool materialized) {
+    EDDY_RETURN_IF_ERROR(Expect("ON"));
+    EDDY_RETURN_IF_ERROR(ParseTableName(&def->source));
+    if (Accept("WATCH")) {
+      EDDY_RETURN_IF_ERROR(Expect("FOR"));
+      def->operations_pos = Peek().pos;
+      EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+      do {
+        const Token& op = Peek();
+        if (!IsOperationWord(op)) {
+          return Expected("an operation (INSERT, UPDATE, REPLACE, DELETE, DROP, RENAME, "
+                          "DROPDATABASE, INVALIDATE, CREATE, CREATEINDEXES, DROPINDEXES, MODIFY)");
+        }
+        std::string type = OperationType(Next());
+        for (const auto& prev : def->operations) {
+          if (prev == type) return ErrorAt(op, "an operation not already listed");
+        }
+        def->operations.push_back(std::move(type));
+      } while (AcceptSymbol(","));
+      EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+    }
+    if (Accept("WHERE")) {
+      EDDY_ASSIGN_OR_RETURN(def->where, ParseExpr());
+    }
+    while (Peek().Is("WITH")) {
+      Next();
+      const Token& label = Peek();
+      if (label.kind != TokenKind::kIdentifier) {
+        return Expected("PIPELINE, OPTIONS, AGGREGATION or a processing label after WITH");
+      }
+      if (Accept("PIPELINE")) {
+        if (!def->pipeline.empty()) return ErrorAt(label, "one WITH PIPELINE");
+        def->pipeline_pos = label.pos;
+        EDDY_RETURN_IF_ERROR(ParseObjectList(&def->pipeline, "a pipeline stage"));
+      } else if (Accept("OPTIONS")) {
+        if (!def->options.empty()) return ErrorAt(label, "one WITH OPTIONS");
+        EDDY_RETURN_IF_ERROR(ParseAssignments(&def->options, true, "an option"));
+      } else if (Accept("AGGREGATION")) {
+        if (!materialized) {
+          return ErrorAt(label, "WITH PIPELINE, OPTIONS or a processing label (WITH "
+                                "AGGREGATION needs CREATE MATERIALIZED CHANGE STREAM)");
+        }
+        if (!def->select.empty()) return ErrorAt(label, "one WITH AGGREGATION");
+        def->aggregation_pos = label.pos;
+        EDDY_RETURN_IF_ERROR(ParseAggregation(def));
+      } else {
+        size_t first = pos_;
+        ProcessingBlock block;
+        block.pos = label.pos;
+        block.label = Upper(Next().text);
+        for (const auto& b : def->blocks) {
+          if (b.label == block.label) return ErrorAt(label, "a processing label not already used");
+        }
+        EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+        if (Peek().Is("SELECT")) {
+          EDDY_ASSIGN_OR_RETURN(block.query, ParseSelect());
+        } else if (Peek().Is("CASE") || Peek().Is("CALL")) {
+          EDDY_ASSIGN_OR_RETURN(block.routine, ParseAction());
+        } else {
+          return Expected("SELECT (an analysis query) or CASE/CALL (an event routine) in WITH " +
+                          block.label + " (...)");
+        }
+        EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+        size_t end = toks_[pos_ - 1].end;
+        block.text = std::string(src_.substr(toks_[first].offset, end - toks_[first].offset));
+        def->blocks.push_back(std::move(block));
+      }
+    }
+    if (materialized) {
+      if (def->select.empty()) return Expected("WITH AGGREGATION (...) in a materialized change stream");
+      EDDY_RETURN_IF_ERROR(Expect("REFRESH"));
+      EDDY_RETURN_IF_ERROR(Expect("EVERY"));
+      const Token& at = Peek();
+      EDDY_ASSIGN_OR_RETURN(def->refresh_ms, Duration("a refresh period (5 SECONDS, '1 minute')"));
+      if (def->refresh_ms <= 0) return ErrorAt(at, "a positive refresh period");
+    }
+    if (Accept("PROCESS")) {
+      EDDY_RETURN_IF_ERROR(Expect("WITH"));
+      def->handler_pos = Peek().pos;
+      EDDY_ASSIGN_OR_RETURN(def->handler, Name("a handler name"));
+    }
+    return Status::OK();
+  }
+
+  // GROUP BY (expr AS alias, ...) SELECT items [WINDOW (spec)] [ADD (items)] )
+  Status ParseAggregation(ChangeStreamDef* def) {
+    EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+    EDDY_RETURN_IF_ERROR(Expect("GROUP"));
+    EDDY_RETURN_IF_ERROR(Expect("BY"));
+    bool paren = AcceptSymbol("(");
+    EDDY_RETURN_IF_ERROR(ParseItems(&def->group_by));
+    if (paren) EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+    EDDY_RETURN_IF_ERROR(Expect("SELECT"));
+    EDDY_RETURN_IF_ERROR(ParseItems(&def->select));
+    if (Accept("WINDOW")) {
+      EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+      EDDY_ASSIGN_OR_RETURN(def->window, ParseWindowSpec());
+    }
+    if (Accept("ADD")) {
+      EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+      EDDY_RETURN_IF_ERROR(ParseItems(&def->add));
+      EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+    }
+    return ExpectSymbol(")");
+  }
+
+  // CALL proc(args) | CASE [operand] WHEN v THEN action ... [ELSE action] END
+  Result<std::unique_ptr<Action>> ParseAction() {
+    if (++depth_ > 100) return Expected("a less deeply nested routine");
+    size_t first = pos_;
+    auto a = std::make_unique<Action>();
+    a->pos = Peek().pos;
+    if (Accept("CALL")) {
+      a->is_call = true;
+      EDDY_ASSIGN_OR_RETURN(a->procedure, Name("a procedure name after CALL"));
+      EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+      if (!AcceptSymbol(")")) {
+        do {
+          EDDY_ASSIGN_OR_RETURN(auto arg, ParseExpr());
+          a->args.push_back(std::move(arg));
+        } while (AcceptSymbol(","));
+        EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+      }
+    } else if (Accept("CASE")) {
+      a->is_call = false;
+      if (!Peek().Is("WHEN")) {
+        EDDY_ASSIGN_OR_RETURN(a->operand, ParseExpr());
+      }
+      if (!Peek().Is("WHEN")) return Expected("WHEN");
+      while (Accept("WHEN")) {
+        EDDY_ASSIGN_OR_RETURN(auto cond, ParseExpr());
+        EDDY_RETURN_IF_ERROR(Expect("THEN"));
+        EDDY_ASSIGN_OR_RETURN(auto act, ParseAction());
+        a->whens.emplace_back(std::move(cond), std::move(act));
+      }
+      if (Accept("ELSE")) {
+        EDDY_ASSIGN_OR_RETURN(a->else_action, ParseAction());
+      }
+      if (!Accept("END")) return Expected(a->else_action ? "END" : "WHEN, ELSE or END");
+    } else {
+      return Expected("CALL procedure(...) or CASE ... END");
+    }
+    size_t end = toks_[pos_ - 1].end;
+    a->text = std::string(src_.substr(toks_[first].offset, end - toks_[first].offset));
+    --depth_;
+    return a;
+  }
+
+  // [db.]coll[.*] after FROM CHANGE STREAM / TRIGGERED BY (which end in .operation).
+  Status ParseEventStoreBody(EventStoreDef* def) {
+    EDDY_RETURN_IF_ERROR(Expect("FROM"));
+    EDDY_RETURN_IF_ERROR(Expect("CHANGE"));
+    EDDY_RETURN_IF_ERROR(Expect("STREAM"));
+    def->source.pos = Peek().pos;
+    EDDY_ASSIGN_OR_RETURN(std::string first, Name("a collection name"));
+    def->source.name = std::move(first);
+    if (AcceptSymbol(".")) {
+      if (!AcceptSymbol("*")) {
+        EDDY_ASSIGN_OR_RETURN(std::string second, FieldName());
+        def->source.database = std::move(def->source.name);
+        def->source.name = std::move(second);
+        if (AcceptSymbol(".")) EDDY_RETURN_IF_ERROR(ExpectSymbol("*"));
+      }
+    }
+    bool any = false;
+    while (Accept("WITH")) {
+      any = true;
+      const Token& label = Peek();
+      if (Accept("EVENT_MAPPING")) {
+        if (!def->mapping.empty()) return ErrorAt(label, "one WITH EVENT_MAPPING");
+        EDDY_RETURN_IF_ERROR(ParseAssignments(&def->mapping, false, "an event field"));
+      } else if (Accept("PROJECTIONS")) {
+        if (!def->projections.empty()) return ErrorAt(label, "one WITH PROJECTIONS");
+        EDDY_RETURN_IF_ERROR(ParseAssignments(&def->projections, false, "a projection"));
+      } else {
+        return Expected("EVENT_MAPPING or PROJECTIONS after WITH");
+      }
+    }
+    if (!any || def->mapping.empty()) return Expected("WITH EVENT_MAPPING (...)");
+    return Status::OK();
+  }
+
+  Status ParseSagaBody(SagaDef* def) {
+    EDDY_RETURN_IF_ERROR(Expect("TRIGGERED"));
+    EDDY_RETURN_IF_ERROR(Expect("BY"));
+    // coll.operation or db.coll.operation
+    std::vector<const Token*> parts;
+    def->source.pos = Peek().pos;
+    EDDY_ASSIGN_OR_RETURN(std::string n0, Name("a collection name"));
+    std::vector<std::string> names{n0};
+    while (AcceptSymbol(".")) {
+      def->operation_pos = Peek().pos;
+      EDDY_ASSIGN_OR_RETURN(std::string n, FieldName());
+      names.push_back(std::move(n));
+    }
+    if (names.size() < 2 || names.size() > 3) {
+      return Status(ErrorCode::kFailedToParse,
+                    "syntax error at " + std::to_string(def->source.pos.line) + ":" +
+                        std::to_string(def->source.pos.column) +
+                        ": expected TRIGGERED BY collection.operation (e.g. orders.insert)");
+    }
+    if (names.size() == 3) def->source.database = names[0];
+    def->source.name = names[names.size() - 2];
+    def->operation = names.back();
+    if (Accept("WHERE")) {
+      EDDY_ASSIGN_OR_RETURN(def->where, ParseExpr());
+    }
+    bool steps = false;
+    while (Accept("WITH")) {
+      const Token& label = Peek();
+      if (Accept("STEPS")) {
+        if (steps) return ErrorAt(label, "one WITH STEPS");
+        steps = true;
+        EDDY_RETURN_IF_ERROR(ParseObjectList(&def->steps, "a saga step"));
+      } else if (Accept("SAGA_OPTIONS") || Accept("OPTIONS")) {
+        if (!def->options.empty()) return ErrorAt(label, "one WITH SAGA_OPTIONS");
+        EDDY_RETURN_IF_ERROR(ParseAssignments(&def->options, true, "an option"));
+      } else {
+        return Expected("STEPS or SAGA_OPTIONS after WITH");
+      }
+    }
+    if (!steps) return Expected("WITH STEPS (...)");
+    return Status::OK();
+  }
+
+  Status ParseMonitorBody(MonitorDef* def) {
+    if (Accept("ON")) {
+      EDDY_ASSIGN_OR_RETURN(def->stream, Name("a change stream name"));
+    }
+    bool metrics = false;
+    while (Accept("WITH")) {
+      const Token& label = Peek();
+      if (Accept("METRICS")) {
+        if (metrics) return ErrorAt(label, "one WITH METRICS");
+        metrics = true;
+        EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+        do {
+          const Token& m = Peek();
+          EDDY_ASSIGN_OR_RETURN(std::string name, Name("a metric name"));
+          for (const auto& [prev, p] : def->metrics) {
+            if (prev == name) return ErrorAt(m, "a metric not already listed");
+          }
+          def->metrics.emplace_back(std::move(name), m.pos);
+        } while (AcceptSymbol(","));
+        EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+      } else if (Accept("ALERTS")) {
+        if (!def->alerts.empty()) return ErrorAt(label, "one WITH ALERTS");
+        EDDY_RETURN_IF_ERROR(ExpectSymbol("("));
+        do {
+          AlertDef alert;
+          alert.pos = Peek().pos;
+          const Token& n = Peek();
+          EDDY_ASSIGN_OR_RETURN(alert.name, Name("an alert name"));
+          for (const auto& prev : def->alerts) {
+            if (prev.name == alert.name) return ErrorAt(n, "an alert name not already used");
+          }
+          EDDY_RETURN_IF_ERROR(ExpectSymbol("="));
+          EDDY_RETURN_IF_ERROR(ParseAlert(&alert));
+          def->alerts.push_back(std::move(alert));
+        } while (AcceptSymbol(","));
+        EDDY_RETURN_IF_ERROR(ExpectSymbol(")"));
+      } else {
+        return Expected("METRICS or ALERTS after WITH");
+      }
+    }
+    if (!metrics) return Expected("WITH METRICS (...)");
+    return Status::OK();
+  }
+
+  // { condition: expr [FOR n unit] [DURING name], severity: '...', notification: [...] }
+  Status ParseAlert(AlertDef* alert) {
+    EDDY_RETURN_IF_ERROR(ExpectSymbol("{"));
+    std::set<std::string> seen;
+    do {
+      if (Peek().IsSymbol("}")) break;
+      const Token& k = Peek();
+      if (k.kind != TokenKind::kIdentifier && k.kind != TokenKind::kString) {
+        return Expected("condition, severity or notification");
+      }
+      std::string key = Next().text;
+      if (!seen.insert(key).second) return ErrorAt(k, "a key not already used in this alert");
+      EDDY_RETURN_IF_ERROR(ExpectSymbol(":"));
+      if (key == "condition") {
+        EDDY_ASSIGN_OR_RETURN(alert->condition, ParseExpr());
+        if (Accept("FOR")) {
+          const Token& at = Peek();
+          EDDY_ASSIGN_OR_RETURN(alert->for_ms, Duration("a duration after FOR (5 MINUTES)"));
+          if (alert->for_ms <= 0) return ErrorAt(at, "a positive duration after FOR");
+        }
+        if (Accept("DURING")) {
+          EDDY_ASSIGN_OR_RETURN(alert->during, Name("a schedule name after DURING"));
+          alert->during = Upper(alert->during);
+        }
+      } else if (key == "severity") {
+        const Token& v = Peek();
+        if (v.kind != TokenKind::kString) return Expected("a severity string");
+        alert->severity = Next().text;
+      } else if (key == "notification") {
+        if (Peek().kind == TokenKind::kString) {
+          alert->notification.push_back(Next().text);
+        } else {
+          EDDY_RETURN_IF_ERROR(ExpectSymbol("["));
+          do {
+            if (Peek().kind != TokenKind::kString) return Expected("a notification target string");
+            alert->notification.push_back(Next().text);
+          } while (AcceptSymbol(","));
+          EDDY_RETURN_IF_ERROR(ExpectSymbol("]"));
+        }
+      } else {
+        return ErrorAt(k, "condition, severity or notification (unknown alert key '" + key + "')");
+      }
+    } while (AcceptSymbol(","));
+    EDDY_RETURN_IF_ERROR(ExpectSymbol("}"));
+    if (!alert->condition) return ErrorAt(Peek(), "a condition in alert " + alert->name);
+    return Status::OK();
+  }
+
+  // AS LOG | WEBHOOK 'url' | NATS SUBJECT 'subject' | COLLECTION [db.]coll | COMMAND 'cmd'
+  // [WITH (k = v, ...)]
+  Status ParseHandlerBody(HandlerDef* def) {
+    EDDY_RETURN_IF_ERROR(Expect("AS"));
+    auto target = [&](std::string_view what) -> Status {
+      const Token& t = Peek();
+      if (t.kind != TokenKind::kString) return Expected(what);
+      if (t.text.empty()) return ErrorAt(t, std::string(what) + " (not empty)");
+      def->target = Next().text;
+      return Status::OK();
+    };
+    if (Accept("LOG")) {
+      def->type = HandlerType::kLog;
+    } else if (Accept("WEBHOOK")) {
+      def->type = HandlerType::kWebhook;
+      EDDY_RETURN_IF_ERROR(target("a URL string after WEBHOOK"));
+    } else if (Accept("NATS")) {
+      def->type = HandlerType::kNats;
+      EDDY_RETURN_IF_ERROR(Expect("SUBJECT"));
+      EDDY_RETURN_IF_ERROR(target("a subject string after NATS SUBJECT"));
+    } else if (Accept("COLLECTION")) {
+      def->type = HandlerType::kCollection;
+      EDDY_RETURN_IF_ERROR(ParseTableName(&def->collection));
+    } else if (Accept("COMMAND")) {
+      def->type = HandlerType::kCommand;
+      EDDY_RETURN_IF_ERROR(target("a command string after COMMAND"));
+    } else {
+      return Expected("LOG, WEBHOOK, NATS SUBJECT, COLLECTION or COMMAND");
+    }
+    if (Accept("WITH")) {
+      EDDY_RETURN_IF_ERROR(ParseAssignments(&def->options, true, "an option"));
+    }
+    return Status::OK();
+  }
+
+  // For ParseExpression(): one expression and the end of input.
+ public:
+  Result<ExprPtr> ParseExpressionEnd() {
+    EDDY_ASSIGN_OR_RETURN(ExprPtr e, ParseExpr());
+    if (Peek().kind != TokenKind::kEnd) return Expected("end of expression");
+    return e;
+  }
+  Result<int64_t> ParseIntervalEnd(std::string_view text) {
+    return IntervalMillis(Peek(), text, "");
+  }
+
+ private:
   std::vector<Token> toks_;
   std::string_view src_;
   size_t pos_ = 0;
@@ -1336,6 +2005,21 @@ Result<Statement> Parse(std::string_view sql, Position start) {
   }
   Parser p(std::move(tokens), sql);
   return p.ParseStatementEnd();
+}
+
+Result<ExprPtr> ParseExpression(std::string_view sql, Position start) {
+  EDDY_ASSIGN_OR_RETURN(auto tokens, Tokenize(sql, start));
+  Parser p(std::move(tokens), sql);
+  return p.ParseExpressionEnd();
+}
+
+Result<int64_t> ParseInterval(std::string_view text, Position at) {
+  Token t;
+  t.kind = TokenKind::kString;
+  t.text = std::string(text);
+  t.pos = at;
+  Parser p({t}, text);
+  return p.ParseIntervalEnd(text);
 }
 
 std::vector<StatementText> SplitStatements(std::string_view script) {

@@ -17,6 +17,14 @@ namespace eddy::sql {
 // in the user's script, so messages point into what the user wrote.
 Result<Statement> Parse(std::string_view sql, Position start = {});
 
+// Parses one expression (the text a stored definition keeps), e.g. "fullDocument.total > 5".
+Result<ExprPtr> ParseExpression(std::string_view sql, Position start = {});
+
+// '5 minutes', '1 hour 30 min' -> milliseconds. Units: millisecond(s)/ms, second(s)/sec,
+// minute(s)/min, hour(s), day(s), week(s); months and years are NotImplemented (variable
+// length); anything else is FailedToParse naming `at`.
+Result<int64_t> ParseInterval(std::string_view text, Position at = {});
+
 // One statement's text cut out of a script, and where it starts.
 struct StatementText {
   std::string text;  // without the terminating ';'

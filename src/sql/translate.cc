@@ -533,6 +533,26 @@ class ExprTranslator {
   Result<Value> Function(const Expr& e) {
     const std::string& f = e.op;
     if (IsWindowOnlyName(f)) return BadValue(e.pos, "window function " + f + " requires OVER (...)");
+    if (f == "INITCAP" || f == "TITLE_CASE") {
+      // Each space-separated word: first character upper case, the rest lower case.
+      EDDY_RETURN_IF_ERROR(Arity(e, 1, 1));
+      EDDY_ASSIGN_OR_RETURN(Array a, Args(e));
+      Value word("$$w");
+      Value cap = Op("$concat", Value(Array{
+          Op("$toUpper", Op("$substrCP", Value(Array{word, Int(0), Int(1)}))),
+          Op("$toLower", Op("$substrCP", Value(Array{word, Int(1), Op("$strLenCP", word)})))}));
+      Document reduce;
+      reduce.Append("input", Op2("$split", a[0], Value(" ")));
+      reduce.Append("initialValue", Value(""));
+      Document let;
+      let.Append("vars", Value(Doc1("w", Value("$$this"))));
+      let.Append("in", Value(Op("$concat", Value(Array{
+          Value("$$value"),
+          Op("$cond", Value(Array{Op2("$eq", Value("$$value"), Value("")), Value(""), Value(" ")})),
+          cap}))));
+      reduce.Append("in", Op("$let", Value(std::move(let))));
+      return NullSafe(a[0], Op("$reduce", Value(std::move(reduce))));
+    }
     if (f == "UPPER" || f == "LOWER") {
       EDDY_RETURN_IF_ERROR(Arity(e, 1, 1));
       EDDY_ASSIGN_OR_RETURN(Array a, Args(e));
@@ -1580,7 +1600,9 @@ class SelectPlanner {
         }
         Value lo = bound(spec.lower);
         Value hi = bound(spec.upper);
-        return std::optional<Value>(Value(Doc1(spec.range_frame ? "range" : "documents", Value(Array{lo, hi}))));
+        Document win = Doc1(spec.range_frame ? "range" : "documents", Value(Array{lo, hi}));
+        if (spec.interval_bounds) win.Append("unit", Value("millisecond"));
+        return std::optional<Value>(Value(std::move(win)));
       }
       if (ordered) {
         return std::optional<Value>(Value(Doc1("documents", Value(Array{Value("unbounded"), Value("current")}))));
@@ -2067,8 +2089,42 @@ Result<Translation> TranslateDelete(const Delete& del, const TranslateOptions& o
 
 }  // namespace
 
+Result<bson::Document> TranslateFilter(const Expr& e) {
+  ExprTranslator tx(Scope{});
+  return tx.Filter(e);
+}
+
+Result<bson::Value> TranslateExpression(const Expr& e, const std::vector<std::string>& strip) {
+  Scope scope;
+  scope.strip = strip;
+  ExprTranslator tx(scope);
+  std::vector<const Expr*> aggs, wins;
+  CollectAggregates(e, &aggs);
+  CollectWindows(e, &wins);
+  if (!aggs.empty() || !wins.empty()) {
+    return BadValue(e.pos, "aggregate and window functions are not allowed here: " + e.text);
+  }
+  return tx.Agg(e);
+}
+
+std::optional<bson::Value> ConstantValue(const Expr& e, std::optional<int64_t> now_millis) {
+  if (e.kind == ExprKind::kBinary && (e.op == "+" || e.op == "-")) {
+    // date +/- INTERVAL (CURRENT_TIMESTAMP - INTERVAL '1 hour')
+    auto a = ConstantValue(*e.args[0], now_millis);
+    if (!a || a->type() != bson::Type::kDateTime || e.args[1]->kind != ExprKind::kInterval) {
+      return std::nullopt;
+    }
+    int64_t ms = e.args[1]->literal.as_int64();
+    return Value(bson::DateTime{a->as_date().millis + (e.op == "+" ? ms : -ms)});
+  }
+  return ConstValue(e, now_millis);
+}
+
 Result<Translation> Translate(const Statement& st, const TranslateOptions& opts) {
   switch (st.kind) {
+    case StatementKind::kCreateDefinition:
+    case StatementKind::kDefinitionCommand:
+      return TranslateDefinition(st, opts);
     case StatementKind::kSelect:
       return TranslateSelect(*st.select, opts);
     case StatementKind::kInsert:

@@ -40,6 +40,19 @@ enum class ResultShape {
   kExplain,       // nothing is sent: print the command (see WireCommand)
 };
 
+// A read the shell sends before the statement's command, to validate what only the server
+// knows (the collection exists, the handler exists, nothing uses what is dropped). The command
+// returns a cursor; the check fails when the first batch is empty (`fail_if_empty`) or when it
+// is not (`!fail_if_empty`), and the statement then fails with `failure`, whose message has
+// "{}" replaced by the first row's _id (or name).
+struct Check {
+  std::string database;
+  std::string collection;  // for messages/getMore; empty for db-level commands
+  bson::Document command;
+  bool fail_if_empty = true;
+  Status failure;
+};
+
 struct Translation {
   std::string database;
   std::string collection;  // the namespace of cursors (getMore); empty for db-level commands
@@ -54,9 +67,31 @@ struct Translation {
   int64_t await_ms = 1000;
   std::string verb;  // INSERT, UPDATE, ... for the shell's "INSERT 3" summaries
   std::shared_ptr<const Translation> explained;  // kExplain: the statement that would run
+  // Change-stream DDL: reads sent first (validation), in order; EXPLAIN prints them too.
+  std::vector<Check> checks;
+  // Server error codes reported with this message instead of the server's (DuplicateKey ->
+  // "change stream 'x' already exists").
+  std::vector<std::pair<int32_t, std::string>> error_messages;
+  // A write that matches nothing (n == 0), or a query that returns no row, fails with this
+  // (DROP / ALTER / DESCRIBE of an unknown name). Ignored when `ignore_codes` has its code.
+  std::optional<Status> if_none;
 };
 
 Result<Translation> Translate(const Statement& statement, const TranslateOptions& options);
+
+// Change-stream DDL (ddl.cc): CREATE CHANGE STREAM / HANDLER / ..., SHOW, DESCRIBE, DROP, ALTER
+// -> insert/find/delete/update on the `eddy` database's definition collections.
+Result<Translation> TranslateDefinition(const Statement& statement,
+                                        const TranslateOptions& options);
+
+// Building blocks shared with ddl.cc.
+// A WHERE clause -> a query filter ($expr where needed).
+Result<bson::Document> TranslateFilter(const Expr& e);
+// An expression -> an aggregation expression; `strip` lists qualifiers to drop (NEW.x -> $x).
+Result<bson::Value> TranslateExpression(const Expr& e, const std::vector<std::string>& strip);
+// The value of a constant expression: literals, {...}/[...] of constants, INTERVAL (ms),
+// CURRENT_TIMESTAMP (given `now_millis`) and date +/- INTERVAL; nullopt otherwise.
+std::optional<bson::Value> ConstantValue(const Expr& e, std::optional<int64_t> now_millis);
 
 // Parse + Translate in one call.
 Result<Translation> TranslateSql(std::string_view sql, const TranslateOptions& options);

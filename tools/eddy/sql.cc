@@ -116,10 +116,20 @@ class Shell {
     to.database = opts_.db;
     auto t = sql::Translate(*st, to);
     if (!t.ok()) return Fail(t.status());
+    if (t->shape == sql::ResultShape::kExplain) {
+      // Change-stream DDL: the validation reads first, then the statement's command.
+      for (const auto& c : t->explained->checks) {
+        Document d = c.command;
+        d.Append("$db", Value(c.database));
+        std::cout << bson::ToJson(d, bson::JsonMode::kRelaxed) << "\n";
+      }
+      std::cout << bson::ToJson(sql::WireCommand(*t->explained), bson::JsonMode::kRelaxed)
+                << std::endl;
+      return true;
+    }
+    if (!RunChecks(*t)) return false;
     switch (t->shape) {
       case sql::ResultShape::kExplain:
-        std::cout << bson::ToJson(sql::WireCommand(*t->explained), bson::JsonMode::kRelaxed)
-                  << std::endl;
         return true;
       case sql::ResultShape::kRows:
         return RunCursor(*t);
@@ -153,6 +163,44 @@ class Shell {
     return FromBson(&reply.b);
   }
 
+  // Sends each validation read of a DDL statement; the first that fails stops the statement.
+  bool RunChecks(const sql::Translation& t) {
+    for (const auto& c : t.checks) {
+      auto reply = Command(c.database, c.command);
+      if (!reply.ok()) return Fail(reply.status());
+      auto cur = ParseCursor(*reply, "firstBatch");
+      if (!cur.ok()) return Fail(cur.status());
+      if (cur->id != 0) {
+        if (cur->collection.empty()) cur->collection = c.collection;
+        KillCursor(c.database, *cur);
+      }
+      bool empty = cur->batch.empty();
+      if (empty == c.fail_if_empty) {
+        std::string msg(c.failure.message());
+        size_t at = msg.find("{}");
+        if (at != std::string::npos) {
+          std::string who = "?";
+          if (!empty) {
+            const Value* id = cur->batch[0].Get("_id");
+            if (!id) id = cur->batch[0].Get("name");
+            if (id) who = id->is_string() ? id->as_string() : bson::ToJson(*id, bson::JsonMode::kRelaxed);
+          }
+          msg.replace(at, 2, who);
+        }
+        return Fail(Status(c.failure.code(), msg));
+      }
+    }
+    return true;
+  }
+
+  // The statement's own wording for a server error (DuplicateKey -> "... already exists").
+  static Status Reword(const sql::Translation& t, const Status& s) {
+    for (const auto& [code, msg] : t.error_messages) {
+      if (code == s.code_number()) return Status(s.code(), msg);
+    }
+    return s;
+  }
+
   static bool Ignored(const sql::Translation& t, const Status& s) {
     return std::find(t.ignore_codes.begin(), t.ignore_codes.end(), s.code_number()) !=
            t.ignore_codes.end();
@@ -165,7 +213,7 @@ class Shell {
         std::cout << t.verb << " (skipped: " << reply.status().message() << ")" << std::endl;
         return true;
       }
-      return Fail(reply.status());
+      return Fail(Reword(t, reply.status()));
     }
     // Write errors come back with ok: 1.
     if (const Value* we = reply->Get("writeErrors"); we && we->is_array() && !we->as_array().empty()) {
@@ -180,14 +228,25 @@ class Shell {
           msg = m->as_string();
         }
       }
+      Status err = Reword(t, Status(static_cast<ErrorCode>(code), msg));
+      if (Ignored(t, err)) {
+        std::cout << t.verb << " (skipped: " << err.message() << ")" << std::endl;
+        return true;
+      }
       const Value* n = reply->Get("n");
-      std::cout << t.verb << " " << (n && n->is_number() ? n->ToInt64() : 0) << std::endl;
-      return Fail(Status(static_cast<ErrorCode>(code), msg));
+      if (t.shape == sql::ResultShape::kWrite) {
+        std::cout << t.verb << " " << (n && n->is_number() ? n->ToInt64() : 0) << std::endl;
+      }
+      return Fail(err);
     }
     if (const Value* wce = reply->Get("writeConcernError"); wce && wce->is_document()) {
       const Value* m = wce->as_document().Get("errmsg");
       return Fail(Status(static_cast<ErrorCode>(64),
                          m && m->is_string() ? m->as_string() : "write concern error"));
+    }
+    if (t.if_none) {  // DROP / ALTER of a name that does not exist
+      const Value* n = reply->Get("n");
+      if (n && n->is_number() && n->ToInt64() == 0) return Fail(*t.if_none);
     }
     if (t.shape == sql::ResultShape::kWrite) {
       const Value* n = reply->Get("n");
@@ -260,6 +319,7 @@ class Shell {
       for (auto& d : next->batch) rows.push_back(std::move(d));
       state.id = next->id;
     }
+    if (rows.empty() && t.if_none) return Fail(*t.if_none);  // DESCRIBE of an unknown name
     PrintRows(t.columns, rows);
     return true;
   }
