@@ -6,6 +6,7 @@ PKGS=(
   librocksdb-dev libbson-dev libmongoc-dev libasio-dev libssl-dev libcurl4-openssl-dev
   libpcre2-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnats-dev python3 python3-pymongo tzdata libedit-dev
+  libicu-dev  # ICU: MongoDB collation (locale-aware string comparison) in src/query/collation
 )
 missing=()
 for p in "${PKGS[@]}"; do

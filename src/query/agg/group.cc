@@ -281,11 +281,12 @@ class BucketAutoStage : public Stage {
 
 }  // namespace
 
-Result<StagePtr> MakeSortStageFromSpec(const Document& spec, std::string_view stage_name) {
+Result<StagePtr> MakeSortStageFromSpec(const Document& spec, std::string_view stage_name,
+                                       CollatorPtr collator) {
   if (spec.empty()) {
     return Err(15976, std::string(stage_name) + " stage must have at least one sort key");
   }
-  EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(spec));
+  EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(spec, std::move(collator)));
   if (s.has_meta()) {
     return Err(238, "$meta sort keys are not supported by eddy's aggregation");
   }
@@ -296,11 +297,13 @@ Result<StagePtr> MakeSortStageFromSpec(const Document& spec, std::string_view st
   return StagePtr(std::make_shared<SortStage>(std::move(s)));
 }
 
-Result<StageList> ParseSort(const Value& spec, const ParseState&) {
+Result<StageList> ParseSort(const Value& spec, const ParseState& ps) {
   if (!spec.is_document()) {
     return Err(15973, "the $sort key specification must be an object");
   }
-  EDDY_ASSIGN_OR_RETURN(StagePtr s, MakeSortStageFromSpec(spec.as_document(), "$sort"));
+  EDDY_ASSIGN_OR_RETURN(StagePtr s, MakeSortStageFromSpec(spec.as_document(), "$sort",
+                                                          ps.options ? ps.options->collator
+                                                                     : nullptr));
   return StageList{std::move(s)};
 }
 

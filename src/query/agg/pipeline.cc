@@ -369,7 +369,9 @@ Result<Pipeline> Pipeline::ParseNested(const Array& stages, const AggOptions& op
       if (k > 0) p.stages_.back()->AbsorbLimit(k);
     }
   }
-  if (where.empty() && options.let.empty()) p.pushdown_ = ComputePushdown(stages);
+  if (where.empty() && options.let.empty() && !options.collator) {
+    p.pushdown_ = ComputePushdown(stages);
+  }
   return p;
 }
 

@@ -41,6 +41,7 @@
 
 #include "base/status.h"
 #include "bson/value.h"
+#include "query/collation/collator.h"
 #include "query/expr/expression.h"
 
 namespace eddy::query {
@@ -104,6 +105,9 @@ struct AggOptions {
   bool allow_disk_use = false;    // lift the memory limit of blocking stages
   int64_t max_memory_bytes = 100 * 1024 * 1024;
   bson::Document let;             // the aggregate command's `let` (constant expressions)
+  // The aggregate command's collation (ParseCollation; null: simple): $match and $sort compare
+  // strings with it, and no stage is pushed down to a (binary) index scan.
+  CollatorPtr collator;
   std::optional<bson::DateTime> now;  // $$NOW; default: the wall clock when Run starts
 };
 

@@ -102,7 +102,8 @@ Result<StageList> ParseMerge(const bson::Value& spec, const ParseState& ps);
 Result<StageList> ParseSetWindowFields(const bson::Value& spec, const ParseState& ps);
 
 // Builders other stages reuse.
-Result<StagePtr> MakeSortStageFromSpec(const bson::Document& spec, std::string_view stage_name);
+Result<StagePtr> MakeSortStageFromSpec(const bson::Document& spec, std::string_view stage_name,
+                                       CollatorPtr collator = nullptr);
 Result<StagePtr> MakeMatchStage(const bson::Document& filter, const ParseState& ps);
 
 // ---- Document path helpers (aggregation semantics: no implicit array traversal) ----

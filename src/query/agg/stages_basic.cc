@@ -415,7 +415,9 @@ Result<StagePtr> MakeMatchStage(const Document& filter, const ParseState& ps) {
     }
     rest.Append(f.name, f.value);
   }
-  EDDY_ASSIGN_OR_RETURN(Matcher m, Matcher::Compile(rest));
+  MatchOptions mo;
+  if (ps.options) mo.collator = ps.options->collator;
+  EDDY_ASSIGN_OR_RETURN(Matcher m, Matcher::Compile(rest, mo));
   return StagePtr(std::make_shared<MatchStage>(std::move(m), std::move(exprs)));
 }
 

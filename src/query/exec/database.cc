@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "bson/codec.h"
@@ -70,13 +71,33 @@ bson::Document WithId(bson::Document doc) {
   return out;
 }
 
+// A command's filter compiled with its `let` and `collation`.
+struct CompiledFilter {
+  Matcher matcher;
+  CollatorPtr collator;
+};
+
+Result<CompiledFilter> CompileFilter(const bson::Document& filter, const bson::Document& let,
+                                     const std::optional<bson::Document>& collation) {
+  MatchOptions mo;
+  if (collation) {
+    EDDY_ASSIGN_OR_RETURN(mo.collator, ParseCollation(*collation));
+  }
+  if (!let.empty()) {
+    EDDY_ASSIGN_OR_RETURN(mo.variables, EvaluateCommandLet(let, WallClockDateTime()));
+  }
+  EDDY_ASSIGN_OR_RETURN(Matcher m, Matcher::Compile(filter, mo));
+  return CompiledFilter{std::move(m), std::move(mo.collator)};
+}
+
 // Compiles a find's sort and projection (either may be empty: then left unset). The filter
 // lets the projection check positional "a.$" against it, as mongod does.
 Status CompileSortAndProjection(const bson::Document& sort_spec, const bson::Document& projection_spec,
                                 const bson::Document& filter, std::optional<SortSpec>* sort,
-                                std::optional<Projection>* projection) {
+                                std::optional<Projection>* projection,
+                                const CollatorPtr& collator = nullptr) {
   if (!sort_spec.empty()) {
-    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(sort_spec));
+    EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(sort_spec, collator));
     *sort = std::move(s);
   }
   if (!projection_spec.empty()) {
@@ -394,7 +415,8 @@ InsertResult Database::Insert(std::string_view db, std::string_view coll,
 
 Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll,
                                       const UpdateStatement& st) {
-  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(st.filter));
+  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(st.filter, st.let, st.collation));
+  const Matcher& matcher = cf.matcher;
   const bson::Array* filters = st.array_filters ? &*st.array_filters : nullptr;
   if (st.pipeline && filters) {
     return Status(ErrorCode::kFailedToParse,
@@ -411,7 +433,7 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
     storage::CollectionPtr c = txn.catalog().Find(db, coll);
     std::vector<std::pair<bson::Document, MatchDetails>> targets;
     if (c) {
-      PlanIterator it(&txn, *c, ChoosePlan(*c, st.filter, nullptr));
+      PlanIterator it(&txn, *c, ChoosePlan(*c, st.filter, nullptr, cf.collator.get()));
       std::string_view raw;
       while (it.Next(&raw)) {
         EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
@@ -455,14 +477,16 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
 }
 
 Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
-                                 const bson::Document& filter, int64_t limit) {
-  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(filter));
+                                 const bson::Document& filter, int64_t limit,
+                                 const LetAndCollation& options) {
+  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(filter, options.let, options.collation));
+  const Matcher& matcher = cf.matcher;
   int64_t deleted = 0;
   Status s = engine_->Write([&](storage::Txn& txn) -> Status {
     storage::CollectionPtr c = txn.catalog().Find(db, coll);
     if (!c) return Status::OK();
     std::vector<bson::Document> targets;
-    PlanIterator it(&txn, *c, ChoosePlan(*c, filter, nullptr));
+    PlanIterator it(&txn, *c, ChoosePlan(*c, filter, nullptr, cf.collator.get()));
     std::string_view raw;
     while (it.Next(&raw)) {
       EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
@@ -491,10 +515,12 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
   if (req.remove && (req.upsert || req.return_new)) {
     return Status(ErrorCode::kFailedToParse, "Cannot specify both an update and remove=true");
   }
-  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(req.filter));
+  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(req.filter, req.let, req.collation));
+  const Matcher& matcher = cf.matcher;
   std::optional<SortSpec> sort;
   std::optional<Projection> projection;
-  EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &sort, &projection));
+  EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &sort,
+                                                &projection, cf.collator));
   std::optional<query::Update> update;
   if (req.update_pipeline) {
     if (req.array_filters) {
@@ -516,7 +542,8 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
     MatchDetails target_details;
     std::vector<bson::Value> best_key;
     if (c) {
-      PlanIterator it(&txn, *c, ChoosePlan(*c, req.filter, sort ? &*sort : nullptr));
+      PlanIterator it(&txn, *c,
+                      ChoosePlan(*c, req.filter, sort ? &*sort : nullptr, cf.collator.get()));
       std::string_view raw;
       while (it.Next(&raw)) {
         EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
@@ -592,15 +619,17 @@ Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std:
                                                        const FindOptions& options) {
   if (options.skip < 0) return Status(ErrorCode::kBadValue, "skip value must be non-negative, but received: " + std::to_string(options.skip));
   if (options.limit < 0) return Status(ErrorCode::kBadValue, "limit value must be non-negative, but received: " + std::to_string(options.limit));
-  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(options.filter));
+  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf,
+                        CompileFilter(options.filter, options.let, options.collation));
+  Matcher matcher = std::move(cf.matcher);
   std::optional<SortSpec> sort;
   std::optional<Projection> projection;
-  EDDY_RETURN_IF_ERROR(
-      CompileSortAndProjection(options.sort, options.projection, options.filter, &sort, &projection));
+  EDDY_RETURN_IF_ERROR(CompileSortAndProjection(options.sort, options.projection, options.filter,
+                                                &sort, &projection, cf.collator));
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
   storage::CollectionPtr c = view->catalog().Find(db, coll);
   if (!c) return std::unique_ptr<FindCursor>(new EmptyCursor());
-  Plan plan = ChoosePlan(*c, options.filter, sort ? &*sort : nullptr);
+  Plan plan = ChoosePlan(*c, options.filter, sort ? &*sort : nullptr, cf.collator.get());
   return std::unique_ptr<FindCursor>(new FindCursorImpl(std::move(view), c, std::move(matcher),
                                                         std::move(sort), std::move(projection),
                                                         std::move(plan), options.skip,
@@ -618,13 +647,15 @@ Result<std::vector<bson::Document>> Database::Find(std::string_view db, std::str
 }
 
 Result<int64_t> Database::Count(std::string_view db, std::string_view coll,
-                                const bson::Document& filter, int64_t skip, int64_t limit) {
-  EDDY_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Compile(filter));
+                                const bson::Document& filter, int64_t skip, int64_t limit,
+                                const LetAndCollation& options) {
+  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(filter, options.let, options.collation));
+  const Matcher& matcher = cf.matcher;
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
   storage::CollectionPtr c = view->catalog().Find(db, coll);
   if (!c) return int64_t{0};
   int64_t n = 0;
-  PlanIterator it(view.get(), *c, ChoosePlan(*c, filter, nullptr));
+  PlanIterator it(view.get(), *c, ChoosePlan(*c, filter, nullptr, cf.collator.get()));
   std::string_view raw;
   bool all = matcher.MatchesAll();
   while (it.Next(&raw)) {
@@ -643,21 +674,33 @@ Result<int64_t> Database::Count(std::string_view db, std::string_view coll,
 
 Result<std::vector<bson::Value>> Database::Distinct(std::string_view db, std::string_view coll,
                                                     std::string_view key,
-                                                    const bson::Document& filter) {
+                                                    const bson::Document& filter,
+                                                    const LetAndCollation& extra) {
   if (key.empty()) return Status(ErrorCode::kInvalidOptions, "FieldPath cannot be constructed with empty string");
+  CollatorPtr collator;
+  if (extra.collation) {
+    EDDY_ASSIGN_OR_RETURN(collator, ParseCollation(*extra.collation));
+  }
   FindOptions options;
   options.filter = filter;
+  options.let = extra.let;
+  options.collation = extra.collation;
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<FindCursor> cursor, OpenFind(db, coll, options));
-  std::set<bson::Value, bson::ValueLess> values;
+  // Keyed by the collation key (the value itself without a collation); the first value met
+  // for a key is the one returned.
+  std::map<bson::Value, bson::Value, bson::ValueLess> values;
   bson::Document doc;
   while (cursor->Next(&doc)) {
     std::vector<const bson::Value*> found;
     bool had_array = false;
     storage::CollectPathValues(doc, key, &found, &had_array);
-    for (const bson::Value* v : found) values.insert(*v);
+    for (const bson::Value* v : found) values.try_emplace(CollationKeyOf(*v, collator.get()), *v);
   }
   EDDY_RETURN_IF_ERROR(cursor->status());
-  return std::vector<bson::Value>(values.begin(), values.end());
+  std::vector<bson::Value> out;
+  out.reserve(values.size());
+  for (auto& [k, v] : values) out.push_back(std::move(v));
+  return out;
 }
 
 }  // namespace eddy::query

@@ -17,12 +17,23 @@
 
 namespace eddy::query {
 
+// A command's `let` and `collation`, which apply to its filter, sort and distinct keys.
+struct LetAndCollation {
+  // Constant expressions, evaluated once before any document is read (EvaluateCommandLet),
+  // in scope as $$name in $expr filters, pipeline updates and projections.
+  bson::Document let;
+  // A collation spec (ParseCollation); absent or {locale: "simple"}: binary comparison.
+  std::optional<bson::Document> collation;
+};
+
 struct FindOptions {
   bson::Document filter;
   bson::Document sort;
   bson::Document projection;
   int64_t skip = 0;
   int64_t limit = 0;  // 0: no limit
+  bson::Document let;
+  std::optional<bson::Document> collation;
 };
 
 struct WriteError {
@@ -41,6 +52,7 @@ struct UpdateStatement {
   bson::Document update;  // operators or a replacement (ignored when `pipeline` is set)
   std::optional<bson::Array> pipeline;  // a pipeline-style update
   bson::Document let;                   // the command's `let`: variables for the pipeline
+  std::optional<bson::Document> collation;  // for the filter
   std::optional<bson::Array> array_filters;
   bool multi = false;
   bool upsert = false;
@@ -64,6 +76,7 @@ struct FindAndModifyRequest {
   std::optional<bson::Document> update;  // absent with remove
   std::optional<bson::Array> update_pipeline;  // a pipeline-style update instead of `update`
   bson::Document let;                          // the command's `let`
+  std::optional<bson::Document> collation;     // for the filter and sort
   std::optional<bson::Array> array_filters;
   bson::Document fields;  // projection of the returned document
   bool remove = false;
@@ -122,7 +135,7 @@ class Database {
                               const UpdateStatement& statement);
   // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.
   Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
-                         int64_t limit);
+                         int64_t limit, const LetAndCollation& options = {});
 
   // Atomically finds the first document by filter and sort, then updates or removes it.
   Result<FindAndModifyResult> FindAndModify(std::string_view db, std::string_view coll,
@@ -134,10 +147,13 @@ class Database {
   Result<std::vector<bson::Document>> Find(std::string_view db, std::string_view coll,
                                            const FindOptions& options);
   Result<int64_t> Count(std::string_view db, std::string_view coll, const bson::Document& filter,
-                        int64_t skip = 0, int64_t limit = 0);
-  // Distinct values of a dotted path (array values contribute their elements), in BSON order.
+                        int64_t skip = 0, int64_t limit = 0, const LetAndCollation& options = {});
+  // Distinct values of a dotted path (array values contribute their elements), in BSON order
+  // (with a collation: values equal under it count once, the first one met is returned, and
+  // strings are ordered by the collation).
   Result<std::vector<bson::Value>> Distinct(std::string_view db, std::string_view coll,
-                                            std::string_view key, const bson::Document& filter);
+                                            std::string_view key, const bson::Document& filter,
+                                            const LetAndCollation& options = {});
 
  private:
   std::unique_ptr<storage::Engine> engine_;

@@ -122,10 +122,21 @@ bson::Document Plan::Explain() const {
 }
 
 Plan ChoosePlan(const storage::CollectionInfo& coll, const bson::Document& filter,
-                const SortSpec* sort) {
+                const SortSpec* sort, const Collator* collator) {
   Plan plan;
   std::vector<PathPredicate> preds = ExtractIndexablePredicates(filter);
   bool natural = sort && sort->natural_direction().has_value();
+  if (collator != nullptr) {
+    std::erase_if(preds, [](const PathPredicate& p) {
+      for (const bson::Value& v : p.in) {
+        if (ContainsString(v)) return true;
+      }
+      return ContainsString(p.eq) || (p.lower && ContainsString(*p.lower)) ||
+             (p.upper && ContainsString(*p.upper));
+    });
+    // Only a $natural sort can come from the scan order.
+    if (sort && !natural) sort = nullptr;
+  }
 
   // 1. _id equality: point lookups.
   if (const PathPredicate* p = FindPred(preds, "_id", true); p && !natural) {

@@ -29,8 +29,11 @@ struct Plan {
 };
 
 // REQUIRES: filter compiles (Matcher::Compile succeeded). sort may be null.
+// With a (non-simple) collation, index keys (binary) cannot answer string comparisons: bounds
+// holding a string are not used, and an index never provides a sort (strings would come out in
+// binary order).
 Plan ChoosePlan(const storage::CollectionInfo& coll, const bson::Document& filter,
-                const SortSpec* sort);
+                const SortSpec* sort, const Collator* collator = nullptr);
 
 // Iterates the documents of a plan, de-duplicating when the plan may repeat documents.
 class PlanIterator {

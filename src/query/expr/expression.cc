@@ -464,6 +464,8 @@ class LetExpr : public Expression {
   ExpressionPtr in_;
 };
 
+}  // namespace
+
 Status ValidateUserVariableName(const std::string& name) {
   if (name.empty()) {
     return Status(static_cast<ErrorCode>(16866), "empty variable names are not allowed");
@@ -482,6 +484,8 @@ Status ValidateUserVariableName(const std::string& name) {
   }
   return Status::OK();
 }
+
+namespace {
 
 Result<ExpressionPtr> ParseLet(const Value& args, const ParseContext& ctx) {
   if (!args.is_document()) {
@@ -521,6 +525,60 @@ Result<ExpressionPtr> ParseLet(const Value& args, const ParseContext& ctx) {
 }
 
 }  // namespace
+
+bson::DateTime WallClockDateTime() { return WallClockNow(); }
+
+namespace {
+
+// Whether an expression spec reads the document: a field path ("$a"), $$ROOT or $$CURRENT,
+// outside $literal.
+bool ReadsDocument(const Value& spec) {
+  if (spec.is_string()) {
+    const std::string& s = spec.as_string();
+    if (s.size() > 1 && s[0] == '$' && s[1] != '$') return true;
+    return s.rfind("$$ROOT", 0) == 0 || s.rfind("$$CURRENT", 0) == 0;
+  }
+  if (spec.is_document()) {
+    const Document& d = spec.as_document();
+    if (d.size() == 1 && d.at(0).name == "$literal") return false;
+    for (const bson::Field& f : d) {
+      if (ReadsDocument(f.value)) return true;
+    }
+    return false;
+  }
+  if (spec.is_array()) {
+    for (const Value& e : spec.as_array()) {
+      if (ReadsDocument(e)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const VariableList>> EvaluateCommandLet(const Document& let,
+                                                               bson::DateTime now) {
+  auto vars = std::make_shared<VariableList>();
+  std::vector<std::string> names;
+  Document empty;
+  for (const bson::Field& f : let) {
+    EDDY_RETURN_IF_ERROR(ValidateUserVariableName(f.name));
+    EDDY_ASSIGN_OR_RETURN(ExpressionPtr e,
+                          ParseExpression(f.value, ParseContext().WithVariables(names)));
+    if (ReadsDocument(f.value)) {
+      return Status(static_cast<ErrorCode>(4890500),
+                    "Command let Expression tries to access a field, but this is not allowed "
+                    "because command let expressions run before the query examines any "
+                    "documents.");
+    }
+    EvalContext ctx(empty, now);
+    for (const auto& [name, value] : *vars) ctx.PushVariable(name, value);
+    EDDY_ASSIGN_OR_RETURN(MaybeValue v, e->Evaluate(ctx));
+    vars->emplace_back(f.name, std::move(v));
+    names.push_back(f.name);
+  }
+  return std::shared_ptr<const VariableList>(std::move(vars));
+}
 
 namespace expr_internal {
 void RegisterCoreOperators() {

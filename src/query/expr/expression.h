@@ -149,6 +149,24 @@ inline bool IsTruthy(const MaybeValue& v) { return v && v->Truthy(); }
 // Renders a value inside an error message (shell syntax, "missing" for missing).
 std::string DescribeForError(const MaybeValue& v);
 
+// User variables with their values, in binding order (a command's `let`, $lookup's let).
+using VariableList = std::vector<std::pair<std::string, MaybeValue>>;
+
+// mongod's rules for a user variable name: BadValue-style codes 16866 (empty), 16867 (must start
+// with a lowercase ASCII letter or a non-ASCII byte), 16868 (other characters: letters,
+// digits, '_' or non-ASCII).
+Status ValidateUserVariableName(const std::string& name);
+
+// A command's `let` (find, update, delete, findAndModify, aggregate): each field is a
+// constant expression evaluated once, before any document is read ($$NOW is `now`, and earlier
+// `let` variables are in scope). Errors as mongod's: 16866-16868 for a bad name, 4890500 for an
+// expression that reads a document field ("$a", $$ROOT, $$CURRENT), and the expression's own
+// parse or evaluation errors.
+Result<std::shared_ptr<const VariableList>> EvaluateCommandLet(const bson::Document& let,
+                                                               bson::DateTime now);
+// The wall clock as a BSON date.
+bson::DateTime WallClockDateTime();
+
 // Registration functions of the built-in operator families (called once by the registry).
 namespace expr_internal {
 void RegisterCoreOperators();        // $literal $let (in expression.cc)

@@ -168,8 +168,14 @@ enum class CmpOp { kEq, kLt, kLte, kGt, kGte };
 
 class CompareNode : public LeafNode {
  public:
-  CompareNode(std::string path, CmpOp op, Value rhs)
-      : LeafNode(std::move(path), true), op_(op), rhs_(std::move(rhs)), rhs_rank_(Rank(&rhs_)) {}
+  CompareNode(std::string path, CmpOp op, Value rhs, CollatorPtr collator)
+      : LeafNode(std::move(path), true),
+        op_(op),
+        rhs_(std::move(rhs)),
+        rhs_rank_(Rank(&rhs_)),
+        collator_(ContainsString(rhs_) ? std::move(collator) : nullptr) {
+    if (collator_) rhs_key_ = CollationKeyOf(rhs_, collator_.get());
+  }
 
   bool MatchesSingle(const Value* v, Ctx&) const override {
     int rank = Rank(v);
@@ -197,7 +203,8 @@ class CompareNode : public LeafNode {
         return (op_ == CmpOp::kEq || op_ == CmpOp::kLte || op_ == CmpOp::kGte) && both;
       }
     }
-    int c = bson::Compare(*v, rhs_);
+    int c = collator_ ? bson::Compare(CollationKeyOf(*v, collator_.get()), rhs_key_)
+                      : bson::Compare(*v, rhs_);
     switch (op_) {
       case CmpOp::kEq: return c == 0;
       case CmpOp::kLt: return c < 0;
@@ -212,6 +219,8 @@ class CompareNode : public LeafNode {
   CmpOp op_;
   Value rhs_;
   int rhs_rank_;
+  CollatorPtr collator_;  // set only when rhs_ holds a string
+  Value rhs_key_;         // rhs_ with strings as collation keys
 };
 
 bool RegexMatchesValue(const CompiledRegex& re, const Value& v) {
@@ -243,7 +252,7 @@ class RegexNode : public LeafNode {
 class InNode : public LeafNode {
  public:
   InNode(std::string path, std::vector<Value> values,
-         std::vector<std::shared_ptr<const CompiledRegex>> regexes)
+         std::vector<std::shared_ptr<const CompiledRegex>> regexes, CollatorPtr collator)
       : LeafNode(std::move(path), true), regexes_(std::move(regexes)) {
     for (Value& v : values) {
       if (v.is_null()) {
@@ -251,8 +260,13 @@ class InNode : public LeafNode {
       } else if (IsNaN(v)) {
         has_nan_ = true;
       } else {
+        if (collator && ContainsString(v)) collator_ = collator;
         values_.push_back(std::move(v));
       }
+    }
+    // With a collation the set holds comparison keys; probes are translated the same way.
+    if (collator_) {
+      for (Value& v : values_) v = CollationKeyOf(v, collator_.get());
     }
     std::sort(values_.begin(), values_.end(), bson::ValueLess());
   }
@@ -260,8 +274,14 @@ class InNode : public LeafNode {
   bool MatchesSingle(const Value* v, Ctx&) const override {
     if (v == nullptr || v->is_nullish()) return has_null_;
     if (IsNaN(*v)) return has_nan_;
-    auto it = std::lower_bound(values_.begin(), values_.end(), *v, bson::ValueLess());
-    if (it != values_.end() && bson::Compare(*it, *v) == 0) return true;
+    const Value* probe = v;
+    Value key;
+    if (collator_) {
+      key = CollationKeyOf(*v, collator_.get());
+      probe = &key;
+    }
+    auto it = std::lower_bound(values_.begin(), values_.end(), *probe, bson::ValueLess());
+    if (it != values_.end() && bson::Compare(*it, *probe) == 0) return true;
     for (const auto& re : regexes_) {
       if (RegexMatchesValue(*re, *v)) return true;
     }
@@ -273,6 +293,7 @@ class InNode : public LeafNode {
   bool has_null_ = false;
   bool has_nan_ = false;
   std::vector<std::shared_ptr<const CompiledRegex>> regexes_;
+  CollatorPtr collator_;  // set only when some value holds a string
 };
 
 class ExistsNode : public LeafNode {
@@ -464,9 +485,13 @@ class ConstNode : public Node {
 
 class ExprNode : public Node {
  public:
-  explicit ExprNode(ExpressionPtr expr) : expr_(std::move(expr)) {}
+  ExprNode(ExpressionPtr expr, std::shared_ptr<const VariableList> vars)
+      : expr_(std::move(expr)), vars_(std::move(vars)) {}
   bool Matches(const Document& doc, Ctx& ctx) const override {
     EvalContext ec(doc);
+    if (vars_) {
+      for (const auto& [name, value] : *vars_) ec.PushVariable(name, value);
+    }
     Result<MaybeValue> r = expr_->Evaluate(ec);
     if (!r.ok()) {
       if (ctx.error && ctx.error->ok()) *ctx.error = r.status();
@@ -477,6 +502,7 @@ class ExprNode : public Node {
 
  private:
   ExpressionPtr expr_;
+  std::shared_ptr<const VariableList> vars_;
 };
 
 // ---- Parsing (mongod's MatchExpressionParser).
@@ -484,6 +510,11 @@ class ExprNode : public Node {
 struct ParseState {
   bool top_level = true;  // $expr/$where are allowed only on the top-level document
   bool* has_expr = nullptr;
+  const MatchOptions* options = nullptr;
+  const CollatorPtr& collator() const {
+    static const CollatorPtr kNone;
+    return options ? options->collator : kNone;
+  }
 };
 
 Status Bad(std::string message) { return Status(kBadValue, std::move(message)); }
@@ -528,30 +559,31 @@ Result<std::shared_ptr<const CompiledRegex>> CompileRegexValue(const bson::Regex
   return CompiledRegex::Compile(r.pattern, r.options);
 }
 
-Result<NodePtr> ParseEquality(const std::string& path, const Value& v) {
+Result<NodePtr> ParseEquality(const std::string& path, const Value& v, const ParseState& st) {
   if (v.is_undefined()) return Bad("cannot compare to undefined");
   if (v.type() == Type::kRegex) {
     EDDY_ASSIGN_OR_RETURN(auto re, CompileRegexValue(v.as_regex()));
     return NodePtr(std::make_shared<RegexNode>(path, std::move(re)));
   }
-  return NodePtr(std::make_shared<CompareNode>(path, CmpOp::kEq, v));
+  return NodePtr(std::make_shared<CompareNode>(path, CmpOp::kEq, v, st.collator()));
 }
 
 Result<NodePtr> ParsePathValue(const std::string& path, const Value& v, ParseState st) {
   if (IsOperatorDocument(v)) return ParseOperatorDocument(path, v.as_document(), st);
-  return ParseEquality(path, v);
+  return ParseEquality(path, v, st);
 }
 
 Result<NodePtr> ParseComparison(const std::string& path, std::string_view op, CmpOp cmp,
-                                const Value& v) {
+                                const Value& v, const ParseState& st) {
   if (v.is_undefined()) return Bad("cannot compare to undefined");
   if (v.type() == Type::kRegex && cmp != CmpOp::kEq) {
     return Bad("Can't have RegEx as arg to predicate over field '" + path + "'.");
   }
-  return NodePtr(std::make_shared<CompareNode>(path, cmp, v));
+  return NodePtr(std::make_shared<CompareNode>(path, cmp, v, st.collator()));
 }
 
-Result<NodePtr> ParseIn(const std::string& path, std::string_view op, const Value& v) {
+Result<NodePtr> ParseIn(const std::string& path, std::string_view op, const Value& v,
+                        const ParseState& st) {
   if (!v.is_array()) return Bad(std::string(op) + " needs an array");
   std::vector<Value> values;
   std::vector<std::shared_ptr<const CompiledRegex>> regexes;
@@ -565,7 +597,8 @@ Result<NodePtr> ParseIn(const std::string& path, std::string_view op, const Valu
       values.push_back(e);
     }
   }
-  return NodePtr(std::make_shared<InNode>(path, std::move(values), std::move(regexes)));
+  return NodePtr(
+      std::make_shared<InNode>(path, std::move(values), std::move(regexes), st.collator()));
 }
 
 Result<Type> TypeFromNumber(const Value& v) {
@@ -677,7 +710,7 @@ Result<NodePtr> ParseElemMatch(const std::string& path, const Value& v, ParseSta
   if (IsOperatorDocument(v, /*allow_incomplete_dbref=*/true)) {
     value_form = !IsTopLevelOperator(sub.at(0).name);
   }
-  ParseState inner{false, st.has_expr};
+  ParseState inner{false, st.has_expr, st.options};
   if (value_form) {
     EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseOperatorDocument("", sub, inner));
     return NodePtr(std::make_shared<ElemMatchValueNode>(path, std::move(n)));
@@ -710,7 +743,7 @@ Result<NodePtr> ParseAll(const std::string& path, const Value& v, ParseState st)
         if (is_elem_match(e)) return Bad("$all/$elemMatch has to be consistent");
         return Bad("no $ expressions in $all");
       }
-      EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseEquality(path, e));
+      EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseEquality(path, e, st));
       children.push_back(std::move(n));
     }
   }
@@ -765,19 +798,19 @@ Result<NodePtr> ParseOperator(const std::string& path, const Field& f, const Doc
                               ParseState st) {
   const std::string& op = f.name;
   const Value& v = f.value;
-  if (op == "$eq") return ParseComparison(path, op, CmpOp::kEq, v);
-  if (op == "$lt") return ParseComparison(path, op, CmpOp::kLt, v);
-  if (op == "$lte") return ParseComparison(path, op, CmpOp::kLte, v);
-  if (op == "$gt") return ParseComparison(path, op, CmpOp::kGt, v);
-  if (op == "$gte") return ParseComparison(path, op, CmpOp::kGte, v);
+  if (op == "$eq") return ParseComparison(path, op, CmpOp::kEq, v, st);
+  if (op == "$lt") return ParseComparison(path, op, CmpOp::kLt, v, st);
+  if (op == "$lte") return ParseComparison(path, op, CmpOp::kLte, v, st);
+  if (op == "$gt") return ParseComparison(path, op, CmpOp::kGt, v, st);
+  if (op == "$gte") return ParseComparison(path, op, CmpOp::kGte, v, st);
   if (op == "$ne") {
     if (v.type() == Type::kRegex) return Bad("Can't have regex as arg to $ne.");
-    EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseComparison(path, op, CmpOp::kEq, v));
+    EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseComparison(path, op, CmpOp::kEq, v, st));
     return NodePtr(std::make_shared<NotNode>(std::move(n)));
   }
-  if (op == "$in") return ParseIn(path, op, v);
+  if (op == "$in") return ParseIn(path, op, v, st);
   if (op == "$nin") {
-    EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseIn(path, op, v));
+    EDDY_ASSIGN_OR_RETURN(NodePtr n, ParseIn(path, op, v, st));
     return NodePtr(std::make_shared<NotNode>(std::move(n)));
   }
   if (op == "$exists") {
@@ -853,9 +886,15 @@ Result<NodePtr> ParseTopLevelOperator(const Field& f, ParseState st) {
   }
   if (op == "$expr") {
     if (!st.top_level) return Bad("$expr can only be applied to the top-level document");
-    EDDY_ASSIGN_OR_RETURN(ExpressionPtr e, ParseExpression(f.value, ParseContext()));
+    std::shared_ptr<const VariableList> vars = st.options ? st.options->variables : nullptr;
+    std::vector<std::string> names;
+    if (vars) {
+      for (const auto& v : *vars) names.push_back(v.first);
+    }
+    EDDY_ASSIGN_OR_RETURN(ExpressionPtr e,
+                          ParseExpression(f.value, ParseContext().WithVariables(names)));
     if (st.has_expr) *st.has_expr = true;
-    return NodePtr(std::make_shared<ExprNode>(std::move(e)));
+    return NodePtr(std::make_shared<ExprNode>(std::move(e), std::move(vars)));
   }
   if (op == "$where") return Bad("$where is not supported");
   if (op == "$text" || op == "$jsonSchema" || op == "$sampleRate") {
@@ -884,9 +923,10 @@ Matcher::Matcher()
     : filter_(std::make_shared<const bson::Document>()),
       root_(std::make_shared<AndNode>(std::vector<NodePtr>{})) {}
 
-Result<Matcher> Matcher::Compile(const bson::Document& filter) {
+Result<Matcher> Matcher::Compile(const bson::Document& filter, const MatchOptions& options) {
   Matcher m;
-  ParseState st{true, &m.has_expr_};
+  ParseState st{true, &m.has_expr_, &options};
+  m.collator_ = options.collator;
   EDDY_ASSIGN_OR_RETURN(m.root_, ParseFilter(filter, st));
   m.filter_ = std::make_shared<const bson::Document>(filter);
   return m;

@@ -33,6 +33,8 @@
 
 #include "base/status.h"
 #include "bson/value.h"
+#include "query/collation/collator.h"
+#include "query/expr/expression.h"
 
 namespace eddy::query {
 
@@ -47,6 +49,15 @@ struct MatchDetails {
 namespace match_internal {
 class Node;
 }
+
+// What a filter is compiled with besides itself.
+struct MatchOptions {
+  // A command's `let` variables (EvaluateCommandLet): in scope as $$name inside $expr.
+  std::shared_ptr<const VariableList> variables;
+  // Compares strings in $eq/$ne/$gt/.../$in/$nin/$all (also inside documents and arrays) with
+  // the collation; null: binary. Regexes, $type, $exists, $size ignore it, as in mongod.
+  CollatorPtr collator;
+};
 
 class Matcher {
  public:
@@ -67,7 +78,8 @@ class Matcher {
   //     string";
   //   51091/51108: bad regex or regex options; 51074/51075: options set in both $regex and
   //   $options; $expr's errors come from the expression parser (168, 17276, ...).
-  static Result<Matcher> Compile(const bson::Document& filter);
+  static Result<Matcher> Compile(const bson::Document& filter,
+                                 const MatchOptions& options = MatchOptions());
 
   // Whether `doc` satisfies the filter. Fills *details when non-null and the doc matches.
   // A runtime error inside $expr (e.g. $divide by zero) makes the document not match; use
@@ -81,11 +93,13 @@ class Matcher {
   // True when the filter uses $expr (whose evaluation can fail at runtime).
   bool HasExpr() const { return has_expr_; }
   const bson::Document& filter() const { return *filter_; }
+  const CollatorPtr& collator() const { return collator_; }
 
  private:
   std::shared_ptr<const bson::Document> filter_;
   std::shared_ptr<const match_internal::Node> root_;
   bool has_expr_ = false;
+  CollatorPtr collator_;
 };
 
 // ---- For the storage planner ----

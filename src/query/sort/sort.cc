@@ -113,7 +113,8 @@ struct PositionalInfo {
 // nothing is allocated per tuple.
 class KeyGenerator {
  public:
-  KeyGenerator(const std::vector<const SortKey*>& keys) : keys_(keys) {}
+  KeyGenerator(const std::vector<const SortKey*>& keys, const Collator* collator)
+      : keys_(keys), collator_(collator) {}
 
   Status Run(const bson::Document& doc) {
     std::vector<std::string_view> names;
@@ -225,7 +226,10 @@ class KeyGenerator {
       return;
     }
     for (size_t i = 0; i < tuple.size(); ++i) {
-      int c = CompareSortValues(*tuple[i], *best_[i]) * keys_[i]->direction;
+      int c = (collator_ != nullptr && ContainsString(*tuple[i]) && ContainsString(*best_[i])
+                   ? CompareWithCollation(*tuple[i], *best_[i], collator_)
+                   : CompareSortValues(*tuple[i], *best_[i])) *
+              keys_[i]->direction;
       if (c < 0) {
         best_ = tuple;
         return;
@@ -235,6 +239,7 @@ class KeyGenerator {
   }
 
   const std::vector<const SortKey*>& keys_;
+  const Collator* collator_;
   std::vector<const bson::Value*> best_;
   std::vector<PositionalInfo> empty_positional_;
 };
@@ -297,8 +302,9 @@ int CompareSortValues(const bson::Value& a, const bson::Value& b) {
   return bson::Compare(a, b);
 }
 
-Result<SortSpec> SortSpec::Compile(const bson::Document& sort) {
+Result<SortSpec> SortSpec::Compile(const bson::Document& sort, CollatorPtr collator) {
   SortSpec spec;
+  spec.collator_ = std::move(collator);
   if (const bson::Value* natural = sort.Get("$natural")) {
     // mongod (query_request_helper::hasInvalidNaturalParam) accepts only a sort that is exactly
     // {$natural: 1} or {$natural: -1} (any numeric type), and turns it into a hint.
@@ -364,7 +370,7 @@ Result<std::vector<bson::Value>> SortSpec::ExtractSortKey(const bson::Document& 
     std::vector<const SortKey*> path_keys;
     path_keys.reserve(path_keys_.size());
     for (size_t i : path_keys_) path_keys.push_back(&keys_[i]);
-    KeyGenerator gen(path_keys);
+    KeyGenerator gen(path_keys, collator_.get());
     EDDY_RETURN_IF_ERROR(gen.Run(doc));
     for (size_t j = 0; j < path_keys_.size(); ++j) out[path_keys_[j]] = *gen.best()[j];
   }
@@ -378,6 +384,9 @@ Result<std::vector<bson::Value>> SortSpec::ExtractSortKey(const bson::Document& 
       }
       EDDY_ASSIGN_OR_RETURN(out[i], (*meta)(keys_[i].meta));
     }
+  }
+  if (collator_) {
+    for (size_t i : path_keys_) out[i] = CollationKeyOf(out[i], collator_.get());
   }
   return out;
 }

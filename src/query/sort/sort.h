@@ -37,6 +37,7 @@
 
 #include "base/status.h"
 #include "bson/value.h"
+#include "query/collation/collator.h"
 
 namespace eddy::query {
 
@@ -54,7 +55,10 @@ class SortSpec {
  public:
   SortSpec() = default;  // empty: no ordering
 
-  static Result<SortSpec> Compile(const bson::Document& sort);
+  // With a collator, strings (at any depth of a key) sort by the collation: ExtractSortKey()
+  // then returns keys whose strings are collation keys (CollationKeyOf).
+  static Result<SortSpec> Compile(const bson::Document& sort, CollatorPtr collator = nullptr);
+  const CollatorPtr& collator() const { return collator_; }
 
   // True when there is nothing to order by (an empty spec or a $natural spec).
   bool empty() const { return keys_.empty(); }
@@ -90,6 +94,7 @@ class SortSpec {
   std::vector<size_t> path_keys_;  // indexes of non-$meta keys, in key order
   std::optional<int> natural_;
   bool has_meta_ = false;
+  CollatorPtr collator_;
 };
 
 // The value order used for sort keys: bson::Compare, except undefined < null.

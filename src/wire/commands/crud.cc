@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bson/codec.h"
+#include "bson/json.h"
 #include "wire/commands/command.h"
 
 namespace eddy::wire {
@@ -91,6 +92,111 @@ Result<const bson::Array*> WriteItems(const bson::Document& cmd, std::string_vie
   return items;
 }
 
+// The end of the shell-syntax value starting at text[pos]: the first top-level ',' or '}'
+// outside quotes and brackets (or text.size()).
+size_t ValueEnd(std::string_view text, size_t pos) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = pos; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '{' || c == '[' || c == '(') {
+      ++depth;
+    } else if (c == '}' || c == ']' || c == ')') {
+      if (depth == 0) return i;
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      return i;
+    }
+  }
+  return text.size();
+}
+
+// mongod's DuplicateKeyErrorInfo {keyPattern, keyValue} for a DuplicateKey status. The storage
+// engine reports "E11000 duplicate key error collection: <ns> index: <name> dup key: { <path>:
+// <value>, ... }"; the key pattern comes from the catalog and each value is parsed back from the
+// message. nullopt when the status is not a duplicate key or cannot be read.
+std::optional<bson::Document> DuplicateKeyInfo(CommandContext& ctx, const Status& s) {
+  if (s.code() != ErrorCode::kDuplicateKey) return std::nullopt;
+  std::string_view msg = s.message();
+  constexpr std::string_view kColl = "collection: ", kIndex = " index: ", kKey = " dup key: {";
+  size_t c = msg.find(kColl), i = msg.find(kIndex), k = msg.find(kKey);
+  if (c == std::string_view::npos || i == std::string_view::npos || k == std::string_view::npos ||
+      !(c < i && i < k)) {
+    return std::nullopt;
+  }
+  std::string_view ns = msg.substr(c + kColl.size(), i - c - kColl.size());
+  std::string_view index_name = msg.substr(i + kIndex.size(), k - i - kIndex.size());
+  size_t dot = ns.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  storage::CollectionPtr coll =
+      ctx.db->engine().catalog()->Find(ns.substr(0, dot), ns.substr(dot + 1));
+  if (!coll) return std::nullopt;
+  const storage::IndexInfo* index = nullptr;
+  for (const storage::IndexInfo& ix : coll->indexes) {
+    if (ix.name == index_name) index = &ix;
+  }
+  if (index == nullptr) return std::nullopt;
+  bson::Document key_value;
+  size_t pos = k + kKey.size();
+  for (const storage::IndexField& f : index->fields) {
+    while (pos < msg.size() && (msg[pos] == ' ' || msg[pos] == ',')) ++pos;
+    std::string prefix = f.path + ": ";
+    if (msg.substr(pos, prefix.size()) != prefix) return std::nullopt;
+    pos += prefix.size();
+    size_t end = ValueEnd(msg, pos);
+    Result<bson::Document> parsed = bson::ParseJson("{v: " + std::string(msg.substr(pos, end - pos)) + "}");
+    if (!parsed.ok() || parsed->size() != 1) return std::nullopt;
+    key_value.Append(f.path, parsed->at(0).value);
+    pos = end;
+  }
+  return bson::Document{{"keyPattern", index->key}, {"keyValue", std::move(key_value)}};
+}
+
+// A writeErrors entry, with keyPattern/keyValue for a duplicate key as mongod 7.0 gives them.
+bson::Document WriteError(CommandContext& ctx, size_t index, const Status& s) {
+  bson::Document e = WriteErrorEntry(index, s);
+  if (std::optional<bson::Document> info = DuplicateKeyInfo(ctx, s)) {
+    for (bson::Field& f : info->mutable_fields()) e.Append(std::move(f.name), std::move(f.value));
+  }
+  return e;
+}
+
+// The command's `let` ({} when absent); not a document: TypeMismatch naming the field.
+Result<bson::Document> CommandLet(const bson::Document& cmd) {
+  const bson::Value* v = cmd.Get("let");
+  if (v == nullptr) return bson::Document();
+  if (!v->is_document()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field '" + cmd.at(0).name +
+                                                ".let' is the wrong type '" +
+                                                std::string(bson::TypeName(v->type())) +
+                                                "', expected type 'object'");
+  }
+  return v->as_document();
+}
+
+// A `collation` field (of the command or of one statement): absent -> nullopt; not a document:
+// TypeMismatch naming `where`.collation. The spec itself is checked by the query layer.
+Result<std::optional<bson::Document>> CollationField(const bson::Document& holder,
+                                                     std::string_view where) {
+  const bson::Value* v = holder.Get("collation");
+  if (v == nullptr) return std::optional<bson::Document>();
+  if (!v->is_document()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field '" + std::string(where) +
+                                                ".collation' is the wrong type '" +
+                                                std::string(bson::TypeName(v->type())) +
+                                                "', expected type 'object'");
+  }
+  return std::optional<bson::Document>(v->as_document());
+}
+
 // The fields of each update/delete statement, checked as mongod's IDL parser does (40415).
 Status CheckStatementFields(const bson::Array& items, std::string_view where,
                             std::initializer_list<std::string_view> allowed) {
@@ -123,7 +229,7 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
       return r.errors[0].status;
     }
     bson::Array errors;
-    for (const query::WriteError& e : r.errors) errors.push_back(WriteErrorEntry(e.index, e.status));
+    for (const query::WriteError& e : r.errors) errors.push_back(WriteError(ctx, e.index, e.status));
     reply.Append("writeErrors", std::move(errors));
   }
   reply.Append("ok", 1.0);
@@ -135,7 +241,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"updates", "ordered"}));
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "updates"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
-  EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
+  EDDY_ASSIGN_OR_RETURN(bson::Document let, CommandLet(cmd));
   bool ordered = ordered_opt.value_or(true);
   // mongod parses every statement before running any: an unknown field fails the command.
   // As a 7.0 mongod, `sort` (8.0+) is unknown.
@@ -159,12 +265,13 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
       }
       query::UpdateStatement st;
       st.filter = *q;
+      st.let = let;
       if (uv->is_array()) {
         st.pipeline = uv->as_array();
-        if (let) st.let = *let;
       } else {
         st.update = uv->as_document();
       }
+      EDDY_ASSIGN_OR_RETURN(st.collation, CollationField(u, "update.updates"));
       EDDY_ASSIGN_OR_RETURN(std::optional<bool> multi, GetBool(u, "multi"));
       EDDY_ASSIGN_OR_RETURN(std::optional<bool> upsert, GetBool(u, "upsert"));
       st.multi = multi.value_or(false);
@@ -182,7 +289,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
     }();
     if (!s.ok()) {
       if (s.code() == ErrorCode::kInvalidNamespace) return s;
-      errors.push_back(WriteErrorEntry(i, s));
+      errors.push_back(WriteError(ctx, i, s));
       if (ordered) break;
     }
   }
@@ -200,6 +307,7 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "deletes"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   bool ordered = ordered_opt.value_or(true);
+  EDDY_ASSIGN_OR_RETURN(bson::Document let, CommandLet(cmd));
   EDDY_RETURN_IF_ERROR(
       CheckStatementFields(*items, "delete.deletes", {"q", "limit", "collation", "hint"}));
   int64_t n = 0;
@@ -218,12 +326,15 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
         return Status(ErrorCode::kFailedToParse, "The limit field in delete objects must be 0 or 1. Got " +
                                                      std::to_string(*limit));
       }
-      EDDY_ASSIGN_OR_RETURN(int64_t deleted, ctx.db->Delete(ctx.db_name, coll, *q, *limit));
+      query::LetAndCollation lc;
+      lc.let = let;
+      EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(d, "delete.deletes"));
+      EDDY_ASSIGN_OR_RETURN(int64_t deleted, ctx.db->Delete(ctx.db_name, coll, *q, *limit, lc));
       n += deleted;
       return Status::OK();
     }();
     if (!s.ok()) {
-      errors.push_back(WriteErrorEntry(i, s));
+      errors.push_back(WriteError(ctx, i, s));
       if (ordered) break;
     }
   }
@@ -247,6 +358,8 @@ Result<bson::Document> Find(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(cmd, "limit"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> single, GetBool(cmd, "singleBatch"));
   if (filter) o.filter = *filter;
+  EDDY_ASSIGN_OR_RETURN(o.let, CommandLet(cmd));
+  EDDY_ASSIGN_OR_RETURN(o.collation, CollationField(cmd, "find"));
   if (sort) o.sort = *sort;
   if (projection) o.projection = *projection;
   if (skip && *skip < 0) return Status(static_cast<ErrorCode>(51024), "BSON field 'skip' value must be >= 0, actual value '" + std::to_string(*skip) + "'");
@@ -337,8 +450,11 @@ Result<bson::Document> Count(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> skip, GetInt(cmd, "skip"));
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(cmd, "limit"));
   if (skip && *skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
+  query::LetAndCollation lc;
+  EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(cmd, "count"));
   EDDY_ASSIGN_OR_RETURN(int64_t n, ctx.db->Count(ctx.db_name, coll, q ? *q : bson::Document(),
-                                                 skip.value_or(0), limit ? std::abs(*limit) : 0));
+                                                 skip.value_or(0), limit ? std::abs(*limit) : 0,
+                                                 lc));
   return bson::Document{{"n", static_cast<int32_t>(n)}, {"ok", 1.0}};
 }
 
@@ -350,8 +466,11 @@ Result<bson::Document> Distinct(CommandContext& ctx, const bson::Document& cmd) 
     return Status(static_cast<ErrorCode>(40414), "BSON field 'distinct.key' is missing but a required field");
   }
   EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
+  query::LetAndCollation lc;
+  EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(cmd, "distinct"));
   EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> values,
-                        ctx.db->Distinct(ctx.db_name, coll, key->as_string(), q ? *q : bson::Document()));
+                        ctx.db->Distinct(ctx.db_name, coll, key->as_string(),
+                                         q ? *q : bson::Document(), lc));
   return bson::Document{{"values", bson::Array(values.begin(), values.end())}, {"ok", 1.0}};
 }
 
@@ -374,8 +493,8 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
   req.remove = remove.value_or(false);
   req.return_new = ret_new.value_or(false);
   req.upsert = upsert.value_or(false);
-  EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
-  if (let) req.let = *let;
+  EDDY_ASSIGN_OR_RETURN(req.let, CommandLet(cmd));
+  EDDY_ASSIGN_OR_RETURN(req.collation, CollationField(cmd, "findAndModify"));
   if (const bson::Value* u = cmd.Get("update")) {
     if (u->is_array()) {
       req.update_pipeline = u->as_array();
@@ -385,7 +504,19 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
       return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
     }
   }
-  EDDY_ASSIGN_OR_RETURN(query::FindAndModifyResult r, ctx.db->FindAndModify(ctx.db_name, coll, req));
+  Result<query::FindAndModifyResult> fr = ctx.db->FindAndModify(ctx.db_name, coll, req);
+  if (!fr.ok()) {
+    // A duplicate key fails the command with mongod's extra info at the top level.
+    std::optional<bson::Document> info = DuplicateKeyInfo(ctx, fr.status());
+    if (!info) return fr.status();
+    bson::Document reply{{"ok", 0.0},
+                         {"errmsg", std::string(fr.status().message())},
+                         {"code", fr.status().code_number()},
+                         {"codeName", fr.status().code_name()}};
+    for (bson::Field& f : info->mutable_fields()) reply.Append(std::move(f.name), std::move(f.value));
+    return reply;
+  }
+  query::FindAndModifyResult r = std::move(fr).value();
   bson::Document last{{"n", static_cast<int32_t>(r.n)}};
   if (!req.remove) last.Append("updatedExisting", r.updated_existing);
   if (r.upserted_id) last.Append("upserted", *r.upserted_id);
