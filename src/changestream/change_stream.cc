@@ -76,10 +76,21 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
   if (dk) e.Append("documentKey", *dk);
   if (op == "update") {
     const bson::Value* ud = entry.Get("ud");
-    e.Append("updateDescription", ud ? *ud : bson::Value(bson::Document{
-                                                 {"updatedFields", bson::Document()},
-                                                 {"removedFields", bson::Array()},
-                                                 {"truncatedArrays", bson::Array()}}));
+    // disambiguatedPaths is reported only with showExpandedEvents (as mongod 7.0 does).
+    if (ud && !options.show_expanded_events && ud->is_document() &&
+        ud->as_document().Has("disambiguatedPaths")) {
+      bson::Document plain;
+      for (const bson::Field& f : ud->as_document()) {
+        if (f.name != "disambiguatedPaths") plain.Append(f.name, f.value);
+      }
+      e.Append("updateDescription", std::move(plain));
+    } else if (ud) {
+      e.Append("updateDescription", *ud);
+    } else {
+      e.Append("updateDescription", bson::Document{{"updatedFields", bson::Document()},
+                                                   {"removedFields", bson::Array()},
+                                                   {"truncatedArrays", bson::Array()}});
+    }
     switch (options.full_document) {
       case FullDocument::kDefault:
         break;

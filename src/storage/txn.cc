@@ -4,12 +4,14 @@
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "bson/codec.h"
 #include "bson/json.h"
 #include "storage/detail/group.h"
 #include "storage/detail/rocksdb_status.h"
+
 #include "storage/engine.h"
 #include "storage/index_keys.h"
 #include "storage/key_encoding.h"
@@ -317,10 +319,12 @@ Status Txn::RenameCollection(std::string_view db, std::string_view from, std::st
   if (db == to_db && from == to) {
     return Status(ErrorCode::kIllegalOperation, "Can't rename a collection to itself");
   }
-  if (catalog().Find(to_db, to)) {
+  std::optional<bson::Value> dropped_target_uuid;
+  if (CollectionPtr target = catalog().Find(to_db, to)) {
     if (!drop_target) {
       return Status(ErrorCode::kNamespaceExists, "target namespace exists");
     }
+    dropped_target_uuid = target->uuid;
     EDDY_RETURN_IF_ERROR(DropCollection(to_db, to));
   }
   auto moved = std::make_shared<CollectionInfo>(*info);
@@ -334,6 +338,8 @@ Status Txn::RenameCollection(std::string_view db, std::string_view from, std::st
   bson::Document e = EventBase("rename", db, from);
   e.Append("ui", info->uuid);
   e.Append("to", bson::Document{{"db", std::string(to_db)}, {"coll", std::string(to)}});
+  // The replaced collection's UUID: change events report it (operationDescription.dropTarget).
+  if (dropped_target_uuid) e.Append("dropTarget", *dropped_target_uuid);
   return PutChangeLog(std::move(e));
 }
 
@@ -517,6 +523,70 @@ Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
   return Status::OK();
 }
 
+namespace {
+
+// The components of a dotted update path as mongod reports them in
+// updateDescription.disambiguatedPaths: array indexes as ints, field names as strings (the
+// dotted string cannot tell "a.0" into an array from a field named "0"). Sets *numeric when
+// a component is all digits (only such paths are ambiguous).
+bson::Array PathComponents(const bson::Document& root, std::string_view path, bool* numeric) {
+  bson::Array out;
+  const bson::Value* cur = nullptr;
+  const bson::Document* doc = &root;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = path.find('.', start);
+    std::string_view part = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    bool digits = !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+    *numeric = *numeric || digits;
+    if (cur && cur->is_array() && digits && part.size() < 10) {
+      size_t i = std::stoul(std::string(part));
+      out.push_back(bson::Value(static_cast<int32_t>(i)));
+      const bson::Array& a = cur->as_array();
+      cur = i < a.size() ? &a[i] : nullptr;
+    } else {
+      out.push_back(bson::Value(std::string(part)));
+      cur = doc ? doc->Get(part) : nullptr;
+    }
+    doc = cur && cur->is_document() ? &cur->as_document() : nullptr;
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
+
+// updateDescription plus disambiguatedPaths for its paths with numeric components, or
+// nullopt when there are none.
+std::optional<bson::Document> WithDisambiguatedPaths(const bson::Document& ud,
+                                                     const bson::Document& before,
+                                                     const bson::Document& after) {
+  bson::Document paths;
+  auto add = [&](const std::string& path, const bson::Document& root) {
+    bool numeric = false;
+    bson::Array parts = PathComponents(root, path, &numeric);
+    if (numeric && !paths.Has(path)) paths.Append(path, std::move(parts));
+  };
+  if (const bson::Value* u = ud.Get("updatedFields"); u && u->is_document()) {
+    for (const bson::Field& f : u->as_document()) add(f.name, after);
+  }
+  if (const bson::Value* r = ud.Get("removedFields"); r && r->is_array()) {
+    for (const bson::Value& p : r->as_array()) {
+      if (p.is_string()) add(p.as_string(), before);
+    }
+  }
+  if (const bson::Value* t = ud.Get("truncatedArrays"); t && t->is_array()) {
+    for (const bson::Value& a : t->as_array()) {
+      const bson::Value* f = a.is_document() ? a.as_document().Get("field") : nullptr;
+      if (f && f->is_string()) add(f->as_string(), after);
+    }
+  }
+  if (paths.empty()) return std::nullopt;
+  bson::Document out = ud;
+  out.Append("disambiguatedPaths", std::move(paths));
+  return out;
+}
+
+}  // namespace
+
 Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
                    const bson::Document& after, WriteOp op,
                    const bson::Document* update_description) {
@@ -550,8 +620,15 @@ Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
     e.Append("dk", bson::Document{{"_id", *id}});
     std::string pre_raw = coll.pre_post_images ? bson::Encode(before) : std::string();
     bool with_doc = op == WriteOp::kReplace || coll.pre_post_images;
+    std::optional<bson::Document> disambiguated;
+    if (op != WriteOp::kReplace && update_description) {
+      disambiguated = WithDisambiguatedPaths(*update_description, before, after);
+    }
     return PutChangeLog(std::move(e), with_doc ? std::string_view(raw) : std::string_view(),
-                        pre_raw, op != WriteOp::kReplace ? update_description : nullptr);
+                        pre_raw,
+                        op == WriteOp::kReplace ? nullptr
+                        : disambiguated         ? &*disambiguated
+                                                : update_description);
   }();
   if (!s.ok()) {
     RollbackToSavePoint();
