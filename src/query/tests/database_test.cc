@@ -318,5 +318,110 @@ TEST_F(DatabaseTest, InvalidNamesAndSpecsAreClearErrors) {
   EXPECT_EQ(db_->Delete("shop", "c", J("{$where: 'x'}"), 0).status().code(), ErrorCode::kBadValue);
 }
 
+TEST_F(DatabaseTest, CollationAppliesToEveryOperation) {
+  ASSERT_TRUE(db_->CreateIndex("shop", "tags", J("{x: 1}")).ok());
+  InsertAll("tags", "{_id: 1, x: 'ping'} {_id: 2, x: 'PING'} {_id: 3, x: 'pong'} {_id: 4, x: 7}");
+  const bson::Document ci = J("{locale: 'en_US', strength: 2}");
+  FindOptions o;
+  o.filter = J("{x: 'Ping'}");
+  o.sort = J("{_id: 1}");
+  o.collation = ci;
+  auto found = db_->Find("shop", "tags", o);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(Render(*found), "{_id: 1, x: \"ping\"}\n{_id: 2, x: \"PING\"}\n");
+  // The binary index cannot answer a collated string predicate: a collection scan is used.
+  auto cur = db_->OpenFind("shop", "tags", o);
+  ASSERT_TRUE(cur.ok());
+  EXPECT_NE(bson::ToJson((*cur)->plan().Explain(), bson::JsonMode::kShell).find("COLLSCAN"),
+            std::string::npos);
+  // Numbers still use the index.
+  o.filter = J("{x: 7}");
+  auto num = db_->OpenFind("shop", "tags", o);
+  ASSERT_TRUE(num.ok());
+  EXPECT_NE(bson::ToJson((*num)->plan().Explain(), bson::JsonMode::kShell).find("IXSCAN"),
+            std::string::npos);
+  // Sorting under the collation: strength 2 makes ping == PING, so _id breaks the tie.
+  o.filter = J("{x: {$type: 'string'}}");
+  o.sort = J("{x: -1, _id: 1}");
+  auto sorted = db_->Find("shop", "tags", o);
+  ASSERT_TRUE(sorted.ok());
+  EXPECT_EQ(Render(*sorted),
+            "{_id: 3, x: \"pong\"}\n{_id: 1, x: \"ping\"}\n{_id: 2, x: \"PING\"}\n");
+
+  LetAndCollation lc;
+  lc.collation = ci;
+  auto n = db_->Count("shop", "tags", J("{x: 'PING'}"), 0, 0, lc);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  auto distinct = db_->Distinct("shop", "tags", "x", J("{}"), lc);
+  ASSERT_TRUE(distinct.ok());
+  ASSERT_EQ(distinct->size(), 3u);  // 7, "ping" (first of ping/PING), "pong"
+  EXPECT_EQ((*distinct)[1].as_string(), "ping");
+
+  UpdateStatement st;
+  st.filter = J("{x: 'PONG'}");
+  st.update = J("{$set: {y: 1}}");
+  st.collation = ci;
+  auto u = db_->Update("shop", "tags", st);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->matched, 1);
+
+  FindAndModifyRequest fam;
+  fam.filter = J("{x: 'PING'}");
+  fam.sort = J("{_id: -1}");
+  fam.remove = true;
+  fam.collation = ci;
+  auto fr = db_->FindAndModify("shop", "tags", fam);
+  ASSERT_TRUE(fr.ok()) << fr.status().ToString();
+  ASSERT_TRUE(fr->value.has_value());
+  EXPECT_EQ(fr->value->Get("_id")->ToInt64(), 2);
+
+  auto d = db_->Delete("shop", "tags", J("{x: 'PiNg'}"), 0, lc);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, 1);
+
+  // A bad spec fails the operation with mongod's error.
+  LetAndCollation bad;
+  bad.collation = J("{locale: 'en', strength: 7}");
+  auto e = db_->Count("shop", "tags", J("{}"), 0, 0, bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code_number(), 9);
+}
+
+TEST_F(DatabaseTest, LetAppliesToFiltersAndPipelineUpdates) {
+  InsertAll("people", "{_id: 1, name: 'ann'} {_id: 2, name: 'bob'} {_id: 3, name: 'ann'}");
+  FindOptions o;
+  o.filter = J("{$expr: {$eq: ['$name', '$$who']}}");
+  o.let = J("{who: 'ann'}");
+  auto found = db_->Find("shop", "people", o);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->size(), 2u);
+
+  UpdateStatement st;
+  st.filter = J("{$expr: {$eq: ['$_id', '$$id']}}");
+  st.pipeline = J("{p: [{$set: {tag: '$$tag'}}]}").Get("p")->as_array();
+  st.let = J("{id: 2, tag: {$toUpper: 'x'}}");
+  auto u = db_->Update("shop", "people", st);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->modified, 1);
+  EXPECT_EQ(FindJson("people", "{_id: 2}"), "{_id: 2, name: \"bob\", tag: \"X\"}\n");
+
+  LetAndCollation lc;
+  lc.let = J("{n: 'ann'}");
+  auto d = db_->Delete("shop", "people", J("{$expr: {$eq: ['$name', '$$n']}}"), 0, lc);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, 2);
+
+  o.let = J("{Who: 1}");
+  auto bad = db_->Find("shop", "people", o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code_number(), 16867);
+  // Without let the variable is undefined.
+  o.let = bson::Document();
+  auto undefined = db_->Find("shop", "people", o);
+  ASSERT_FALSE(undefined.ok());
+  EXPECT_EQ(undefined.status().code_number(), 17276);
+}
+
 }  // namespace
 }  // namespace eddy::query
