@@ -7,31 +7,15 @@
 
 #include "bson/json.h"
 #include "changestream/resume_token.h"
-#include "query/exec/database.h"
+#include "changestream/tests/test_database.h"
 
 namespace eddy::changestream {
 namespace {
 
 using namespace std::chrono_literals;
 
-bson::Document J(std::string_view s) { return *bson::ParseJson(s); }
-
-class ChangeStreamTest : public ::testing::Test {
+class ChangeStreamTest : public DatabaseTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("eddy_cs_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    storage::EngineOptions o;
-    o.path = dir_.string();
-    o.sync = storage::SyncMode::kOff;
-    db_ = std::move(query::Database::Open(o)).value();
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   std::unique_ptr<ChangeStream> Watch(WatchOptions o) {
     auto cs = ChangeStream::Open(&db_->engine(), std::move(o));
     EXPECT_TRUE(cs.ok()) << cs.status().ToString();
@@ -54,9 +38,6 @@ class ChangeStreamTest : public ::testing::Test {
       out += "\n";
     }
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<query::Database> db_;
 };
 
 TEST_F(ChangeStreamTest, EventsInCommitOrderWithShapes) {
@@ -141,6 +122,28 @@ TEST_F(ChangeStreamTest, BadTokensAndFiltersAreClearErrors) {
   auto v1 = ResumeToken::Parse(bson::Value(J("{_data: '010000000500000006'}")));
   ASSERT_TRUE(v1.ok());
   EXPECT_EQ(v1->kind, ResumeToken::kHighWaterMark);
+}
+
+TEST_F(ChangeStreamTest, DisambiguatedPathsOnlyWithExpandedEvents) {
+  WatchOptions expanded{"shop", "c"};
+  expanded.show_expanded_events = true;
+  expanded.filter = J("{operationType: 'update'}");
+  auto with = Watch(expanded);
+  WatchOptions plain_options{"shop", "c"};
+  plain_options.filter = J("{operationType: 'update'}");
+  auto plain = Watch(plain_options);
+  ASSERT_TRUE(db_->Insert("shop", "c", {J("{_id: 1, a: [{'1': 1}], m: {'7': 0}, s: 1}")}).errors.empty());
+  ASSERT_TRUE(db_->Update("shop", "c", {J("{_id: 1}"), J("{$set: {'a.0.1': 2, 'm.7': 1, s: 2}}")}).ok());
+  auto e = with->TryNext();
+  ASSERT_TRUE(e.ok() && e->has_value());
+  const bson::Document& ud = (**e).Get("updateDescription")->as_document();
+  ASSERT_TRUE(ud.Has("disambiguatedPaths")) << bson::ToJson(ud);
+  // Array indexes are ints, numeric field names strings; unambiguous paths are not listed.
+  EXPECT_EQ(bson::ToJson(*ud.Get("disambiguatedPaths"), bson::JsonMode::kShell),
+            "{\"a.0.1\": [\"a\", 0, \"1\"], \"m.7\": [\"m\", \"7\"]}");
+  auto p = plain->TryNext();
+  ASSERT_TRUE(p.ok() && p->has_value());
+  EXPECT_FALSE((**p).Get("updateDescription")->as_document().Has("disambiguatedPaths"));
 }
 
 // Watchers running during a write storm see every write exactly once, in commit order, and

@@ -9,7 +9,7 @@
 #include "bson/json.h"
 #include "changestream/change_stream.h"
 #include "changestream/resume_token.h"
-#include "query/exec/database.h"
+#include "changestream/tests/test_database.h"
 
 namespace eddy::changestream {
 namespace {
@@ -17,25 +17,15 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-bson::Document J(std::string_view s) { return *bson::ParseJson(s); }
-
-class HubTest : public ::testing::Test {
+class HubTest : public DatabaseTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("eddy_hub_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    storage::EngineOptions o;
-    o.path = dir_.string();
-    o.sync = storage::SyncMode::kOff;
-    db_ = std::move(query::Database::Open(o)).value();
+    DatabaseTest::SetUp();
     hub_ = std::make_unique<Hub>(&db_->engine());
   }
   void TearDown() override {
     hub_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
+    DatabaseTest::TearDown();
   }
   std::unique_ptr<ChangeStream> Watch(WatchOptions o) {
     auto cs = ChangeStream::Open(&db_->engine(), std::move(o), hub_.get());
@@ -63,8 +53,6 @@ class HubTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<query::Database> db_;
   std::unique_ptr<Hub> hub_;
 };
 
