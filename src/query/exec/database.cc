@@ -75,6 +75,7 @@ bson::Document WithId(bson::Document doc) {
 struct CompiledFilter {
   Matcher matcher;
   CollatorPtr collator;
+  std::shared_ptr<const VariableList> variables;  // the evaluated `let`
 };
 
 Result<CompiledFilter> CompileFilter(const bson::Document& filter, const bson::Document& let,
@@ -87,7 +88,7 @@ Result<CompiledFilter> CompileFilter(const bson::Document& filter, const bson::D
     EDDY_ASSIGN_OR_RETURN(mo.variables, EvaluateCommandLet(let, WallClockDateTime()));
   }
   EDDY_ASSIGN_OR_RETURN(Matcher m, Matcher::Compile(filter, mo));
-  return CompiledFilter{std::move(m), std::move(mo.collator)};
+  return CompiledFilter{std::move(m), std::move(mo.collator), std::move(mo.variables)};
 }
 
 // Compiles a find's sort and projection (either may be empty: then left unset). The filter
@@ -95,13 +96,16 @@ Result<CompiledFilter> CompileFilter(const bson::Document& filter, const bson::D
 Status CompileSortAndProjection(const bson::Document& sort_spec, const bson::Document& projection_spec,
                                 const bson::Document& filter, std::optional<SortSpec>* sort,
                                 std::optional<Projection>* projection,
-                                const CollatorPtr& collator = nullptr) {
+                                const CompiledFilter* compiled = nullptr) {
+  CollatorPtr collator = compiled ? compiled->collator : nullptr;
   if (!sort_spec.empty()) {
     EDDY_ASSIGN_OR_RETURN(SortSpec s, SortSpec::Compile(sort_spec, collator));
     *sort = std::move(s);
   }
   if (!projection_spec.empty()) {
-    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(projection_spec, &filter));
+    EDDY_ASSIGN_OR_RETURN(Projection p, Projection::Compile(projection_spec, &filter,
+                                                            compiled ? compiled->variables
+                                                                     : nullptr));
     *projection = std::move(p);
   }
   return Status::OK();
@@ -520,7 +524,7 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
   std::optional<SortSpec> sort;
   std::optional<Projection> projection;
   EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &sort,
-                                                &projection, cf.collator));
+                                                &projection, &cf));
   std::optional<query::Update> update;
   if (req.update_pipeline) {
     if (req.array_filters) {
@@ -625,7 +629,7 @@ Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std:
   std::optional<SortSpec> sort;
   std::optional<Projection> projection;
   EDDY_RETURN_IF_ERROR(CompileSortAndProjection(options.sort, options.projection, options.filter,
-                                                &sort, &projection, cf.collator));
+                                                &sort, &projection, &cf));
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
   storage::CollectionPtr c = view->catalog().Find(db, coll);
   if (!c) return std::unique_ptr<FindCursor>(new EmptyCursor());

@@ -29,7 +29,8 @@ struct Node {
   // kElemMatch: compiled {<field>: {$elemMatch: <spec>}}.
   std::optional<Matcher> matcher;
 
-  // kExpression
+  // kExpression (vars: the command's `let` variables, bound when evaluating)
+  std::shared_ptr<const VariableList> vars;
   ExpressionPtr expr;
 
   Node* Find(std::string_view name) const {
@@ -131,6 +132,14 @@ bool FilterMentionsField(const bson::Document& filter, std::string_view field) {
 
 struct ParseState {
   const bson::Document* filter = nullptr;
+  std::shared_ptr<const VariableList> vars;  // the command's `let`
+  query::ParseContext Scope() const {
+    std::vector<std::string> names;
+    if (vars) {
+      for (const auto& v : *vars) names.push_back(v.first);
+    }
+    return query::ParseContext().WithVariables(names);
+  }
   bool check_query = false;
   bool id_specified = false;
   bool has_positional = false;
@@ -214,10 +223,11 @@ Status AddGenericExpression(ParseState* ctx, const std::string& name, const bson
     return Status(Code(31252), "Cannot use expression other than $meta in exclusion projection");
   }
   ctx->inclusion = true;
-  EDDY_ASSIGN_OR_RETURN(ExpressionPtr expr, ParseExpressionObject(obj, query::ParseContext()));
+  EDDY_ASSIGN_OR_RETURN(ExpressionPtr expr, ParseExpressionObject(obj, ctx->Scope()));
   auto node = std::make_unique<Node>();
   node->kind = Node::kExpression;
   node->expr = std::move(expr);
+  node->vars = ctx->vars;
   return AddNodeAtPath(parent, name, std::move(node));
 }
 
@@ -373,11 +383,12 @@ Status ParseExclusion(ParseState* ctx, const std::string& name, Node* parent,
 
 Status ParseLiteral(ParseState* ctx, const std::string& name, const bson::Value& value,
                     Node* parent) {
-  EDDY_ASSIGN_OR_RETURN(ExpressionPtr expr, ParseExpression(value, query::ParseContext()));
+  EDDY_ASSIGN_OR_RETURN(ExpressionPtr expr, ParseExpression(value, ctx->Scope()));
   EDDY_RETURN_IF_ERROR(ValidateFieldPath(name));
   auto node = std::make_unique<Node>();
   node->kind = Node::kExpression;
   node->expr = std::move(expr);
+  node->vars = ctx->vars;
   EDDY_RETURN_IF_ERROR(AddNodeAtPath(parent, name, std::move(node)));
   if (ctx->inclusion.has_value() && !*ctx->inclusion) {
     return Status(Code(31310), "Cannot use an expression " + name + ": " + Shell(value) +
@@ -519,6 +530,9 @@ Result<std::optional<bson::Value>> ComputedValue(const std::string& name, const 
   switch (child.kind) {
     case Node::kExpression: {
       EvalContext ctx(root);
+      if (child.vars) {
+        for (const auto& [var, value] : *child.vars) ctx.PushVariable(var, value);
+      }
       EDDY_ASSIGN_OR_RETURN(MaybeValue v, child.expr->Evaluate(ctx));
       return std::optional<bson::Value>(std::move(v));
     }
@@ -691,17 +705,20 @@ Result<Projection> Projection::Compile(const bson::Document& projection) {
 }
 
 Result<Projection> Projection::Compile(const bson::Document& projection,
-                                       const bson::Document* filter) {
-  return CompileImpl(projection, filter, true);
+                                       const bson::Document* filter,
+                                       std::shared_ptr<const VariableList> variables) {
+  return CompileImpl(projection, filter, true, std::move(variables));
 }
 
 Result<Projection> Projection::CompileImpl(const bson::Document& projection,
-                                           const bson::Document* filter, bool check_query) {
+                                           const bson::Document* filter, bool check_query,
+                                           std::shared_ptr<const VariableList> variables) {
   Projection p;
   if (projection.empty()) return p;
 
   ParseState ctx;
   ctx.filter = filter;
+  ctx.vars = std::move(variables);
   ctx.check_query = check_query;
   auto root = std::make_shared<Node>();
   for (const bson::Field& f : projection) {

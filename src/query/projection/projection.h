@@ -44,6 +44,7 @@
 
 #include "base/status.h"
 #include "bson/value.h"
+#include "query/expr/expression.h"
 
 namespace eddy::query {
 
@@ -61,8 +62,10 @@ class Projection {
   // As mongod's find: with a positional projection the filter must exist (51050) and name the
   // positional array's top-level field (31277: "Positional projection 'a.$' does not match the
   // query document.").
+  // `variables`: a command's `let` (EvaluateCommandLet), in scope as $$name in computed fields.
   static Result<Projection> Compile(const bson::Document& projection,
-                                    const bson::Document* filter);
+                                    const bson::Document* filter,
+                                    std::shared_ptr<const VariableList> variables = nullptr);
 
   // Projects `doc`. `positional_index` is the index the filter matched in the first array it
   // traversed (MatchDetails::array_index); only "a.$" projections use it. Fails with the
@@ -78,7 +81,8 @@ class Projection {
 
  private:
   static Result<Projection> CompileImpl(const bson::Document& projection,
-                                        const bson::Document* filter, bool check_query);
+                                        const bson::Document* filter, bool check_query,
+                                        std::shared_ptr<const VariableList> variables = nullptr);
 
   std::shared_ptr<const projection_internal::Node> root_;
   std::shared_ptr<const std::vector<projection_internal::RootReplacement>> replacements_;

@@ -396,6 +396,15 @@ TEST_F(DatabaseTest, LetAppliesToFiltersAndPipelineUpdates) {
   auto found = db_->Find("shop", "people", o);
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(found->size(), 2u);
+  // The projection sees the variables too.
+  o.projection = J("{_id: 1, who: '$$who', up: {$toUpper: '$$who'}}");
+  o.sort = J("{_id: 1}");
+  auto projected = db_->Find("shop", "people", o);
+  ASSERT_TRUE(projected.ok()) << projected.status().ToString();
+  EXPECT_EQ(Render(*projected),
+            "{_id: 1, who: \"ann\", up: \"ANN\"}\n{_id: 3, who: \"ann\", up: \"ANN\"}\n");
+  o.projection = bson::Document();
+  o.sort = bson::Document();
 
   UpdateStatement st;
   st.filter = J("{$expr: {$eq: ['$_id', '$$id']}}");
