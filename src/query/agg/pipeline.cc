@@ -378,18 +378,13 @@ Result<Pipeline> Pipeline::ParseNested(const Array& stages, const AggOptions& op
 Result<std::unique_ptr<DocStream>> Pipeline::Run(std::unique_ptr<DocStream> input,
                                                  AggSource* source, bool skip_pushdown) const {
   // The aggregate command's let: constants evaluated once against an empty document.
-  auto vars = std::make_shared<VarList>();
   bson::DateTime now = options_.now.value_or(bson::DateTime{
       std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::system_clock::now().time_since_epoch())
           .count()});
-  Document empty;
-  for (const bson::Field& f : options_.let) {
-    EDDY_ASSIGN_OR_RETURN(ExpressionPtr e, ParseExpression(f.value, ParseContext()));
-    EvalContext ctx(empty, now);
-    EDDY_ASSIGN_OR_RETURN(MaybeValue v, e->Evaluate(ctx));
-    vars->emplace_back(f.name, std::move(v));
-  }
+  // Validated and evaluated as every command's let is (names, no field access).
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<const VarList> vars,
+                        EvaluateCommandLet(options_.let, now));
   return RunFrom(std::move(input), source, vars, now, skip_pushdown ? pushdown_.stages : 0);
 }
 
