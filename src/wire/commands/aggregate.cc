@@ -409,6 +409,7 @@ Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Documen
     }
     query::AggOptions ao;
     ao.db = ctx.db_name;
+    EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(cmd.Get("collation"), "aggregate"));
     EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(rest, ao));
     post = std::move(p);
   }
@@ -474,6 +475,7 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
   ao.allow_disk_use = disk.value_or(false);
   EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
   if (let) ao.let = *let;
+  EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(cmd.Get("collation"), "aggregate"));
   EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(*pipeline, ao));
   std::unique_ptr<query::DocStream> input;
   std::string ns;
