@@ -153,6 +153,20 @@ def run(uri):
     db.drop_collection("customers")
     check("drop", "customers" not in db.list_collection_names())
 
+    # writeConcern j:false acknowledges before the fsync; the write is visible at once.
+    from pymongo import WriteConcern
+    fast = db.get_collection("orders", write_concern=WriteConcern(w=1, j=False))
+    fast.insert_one({"_id": "jfalse", "x": 1})
+    fast.update_one({"_id": "jfalse"}, {"$inc": {"x": 1}})
+    check("j:false writes are visible at once", db.orders.find_one({"_id": "jfalse"}) == {"_id": "jfalse", "x": 2})
+    for bad, code in (({"w": -1}, 9), ({"j": "yes"}, 14), ("majority", 14)):
+        try:
+            db.command("insert", "orders", documents=[{"_id": "bad-wc"}], writeConcern=bad)
+            check("invalid writeConcern %r is refused" % (bad,), False)
+        except OperationFailure as e:
+            check("invalid writeConcern %r is refused with %d" % (bad, code), e.code == code, e)
+    check("nothing written by refused commands", db.orders.find_one({"_id": "bad-wc"}) is None)
+
 
 def main():
     eddy = sys.argv[1]

@@ -366,7 +366,8 @@ Status Database::DropIndex(std::string_view db, std::string_view coll, std::stri
 }
 
 InsertResult Database::Insert(std::string_view db, std::string_view coll,
-                              std::vector<bson::Document> docs, bool ordered) {
+                              std::vector<bson::Document> docs, bool ordered,
+                              storage::WriteOptions write) {
   InsertResult result;
   std::vector<bson::Document> prepared;
   std::vector<size_t> positions;
@@ -400,7 +401,7 @@ InsertResult Database::Insert(std::string_view db, std::string_view coll,
       result.ids.push_back(*prepared[k].Get("_id"));
     }
     return Status::OK();
-  });
+  }, write);
   if (!s.ok()) {
     // The whole group failed to commit (or the namespace is invalid): nothing was inserted.
     result.inserted = 0;
@@ -475,14 +476,14 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
       result.upserted_id = *doc.Get("_id");
     }
     return Status::OK();
-  });
+  }, st.write);
   if (!s.ok()) return s;
   return result;
 }
 
 Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
                                  const bson::Document& filter, int64_t limit,
-                                 const LetAndCollation& options) {
+                                 const LetAndCollation& options, storage::WriteOptions write) {
   EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(filter, options.let, options.collation));
   const Matcher& matcher = cf.matcher;
   int64_t deleted = 0;
@@ -505,7 +506,7 @@ Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
       deleted++;
     }
     return Status::OK();
-  });
+  }, write);
   if (!s.ok()) return s;
   return deleted;
 }
@@ -614,7 +615,7 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
       }
     }
     return Status::OK();
-  });
+  }, req.write);
   if (!s.ok()) return s;
   return result;
 }

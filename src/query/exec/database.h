@@ -56,6 +56,7 @@ struct UpdateStatement {
   std::optional<bson::Array> array_filters;
   bool multi = false;
   bool upsert = false;
+  storage::WriteOptions write;  // durability: writeConcern j:false acks before the fsync
 };
 
 struct UpdateResult {
@@ -82,6 +83,7 @@ struct FindAndModifyRequest {
   bool remove = false;
   bool return_new = false;
   bool upsert = false;
+  storage::WriteOptions write;  // durability: writeConcern j:false acks before the fsync
 };
 
 struct FindAndModifyResult {
@@ -129,13 +131,15 @@ class Database {
 
   // --- writes ---
   // Generates an ObjectId _id (first field) where missing. ordered: stop at the first error.
+  // `write` chooses the durability (storage::WriteOptions) for this and the writes below.
   InsertResult Insert(std::string_view db, std::string_view coll, std::vector<bson::Document> docs,
-                      bool ordered = true);
+                      bool ordered = true, storage::WriteOptions write = {});
   Result<UpdateResult> Update(std::string_view db, std::string_view coll,
                               const UpdateStatement& statement);
   // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.
   Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
-                         int64_t limit, const LetAndCollation& options = {});
+                         int64_t limit, const LetAndCollation& options = {},
+                         storage::WriteOptions write = {});
 
   // Atomically finds the first document by filter and sort, then updates or removes it.
   Result<FindAndModifyResult> FindAndModify(std::string_view db, std::string_view coll,

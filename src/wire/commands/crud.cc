@@ -213,6 +213,45 @@ Status CheckStatementFields(const bson::Array& items, std::string_view where,
   return Status::OK();
 }
 
+// The command's writeConcern as storage durability. eddy is one node, so any `w` (a number,
+// "majority" or a tag) is satisfied by the primary itself. j:false, and w:0 without j,
+// acknowledge once the write is applied and visible, before its fsync (mongod's w:1 without
+// journaling); otherwise the write waits for its fsync, so eddy is durable by default.
+Result<storage::WriteOptions> WriteConcernOptions(const bson::Document& cmd) {
+  storage::WriteOptions out;
+  const bson::Value* wc = cmd.Get("writeConcern");
+  if (!wc || wc->is_nullish()) return out;
+  if (!wc->is_document()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'writeConcern' is the wrong type '" +
+                                                std::string(bson::TypeName(wc->type())) +
+                                                "', expected type 'object'");
+  }
+  std::optional<bool> j;
+  bool unacknowledged = false;
+  for (const bson::Field& f : wc->as_document()) {
+    if (f.name == "j" || f.name == "fsync") {
+      if (!f.value.is_bool() && !f.value.is_number()) {
+        return Status(ErrorCode::kTypeMismatch, "writeConcern." + f.name + " must be a boolean, found " +
+                                                    std::string(bson::TypeName(f.value.type())));
+      }
+      j = j.value_or(false) || f.value.Truthy();
+    } else if (f.name == "w") {
+      if (f.value.is_number()) {
+        if (f.value.ToDouble() < 0) {
+          return Status(ErrorCode::kFailedToParse, "w has to be a non-negative number and not greater than 50; found: " +
+                                                       bson::ToJson(f.value));
+        }
+        unacknowledged = f.value.ToDouble() == 0;
+      } else if (!f.value.is_string()) {
+        return Status(ErrorCode::kFailedToParse, "w has to be a number or a string; found: " +
+                                                     std::string(bson::TypeName(f.value.type())));
+      }
+    }
+  }
+  out.wait_durable = j.value_or(!unacknowledged);
+  return out;
+}
+
 Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"documents", "ordered"}));
@@ -221,7 +260,8 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   std::vector<bson::Document> docs;
   docs.reserve(items->size());
   for (const bson::Value& v : *items) docs.push_back(v.as_document());
-  query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true));
+  EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
+  query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true), write);
   bson::Document reply{{"n", static_cast<int32_t>(r.inserted)}};
   if (!r.errors.empty()) {
     // A namespace error applies to the whole command, as in mongod.
@@ -242,6 +282,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "updates"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   EDDY_ASSIGN_OR_RETURN(bson::Document let, CommandLet(cmd));
+  EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
   bool ordered = ordered_opt.value_or(true);
   // mongod parses every statement before running any: an unknown field fails the command.
   // As a 7.0 mongod, `sort` (8.0+) is unknown.
@@ -278,6 +319,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
       st.upsert = upsert.value_or(false);
       EDDY_ASSIGN_OR_RETURN(const bson::Array* af, GetArray(u, "arrayFilters"));
       if (af) st.array_filters = *af;
+      st.write = write;
       EDDY_ASSIGN_OR_RETURN(query::UpdateResult r, ctx.db->Update(ctx.db_name, coll, st));
       n += r.matched;
       modified += r.modified;
@@ -308,6 +350,7 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   bool ordered = ordered_opt.value_or(true);
   EDDY_ASSIGN_OR_RETURN(bson::Document let, CommandLet(cmd));
+  EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
   EDDY_RETURN_IF_ERROR(
       CheckStatementFields(*items, "delete.deletes", {"q", "limit", "collation", "hint"}));
   int64_t n = 0;
@@ -329,7 +372,7 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
       query::LetAndCollation lc;
       lc.let = let;
       EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(d, "delete.deletes"));
-      EDDY_ASSIGN_OR_RETURN(int64_t deleted, ctx.db->Delete(ctx.db_name, coll, *q, *limit, lc));
+      EDDY_ASSIGN_OR_RETURN(int64_t deleted, ctx.db->Delete(ctx.db_name, coll, *q, *limit, lc, write));
       n += deleted;
       return Status::OK();
     }();
@@ -504,6 +547,7 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
       return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
     }
   }
+  EDDY_ASSIGN_OR_RETURN(req.write, WriteConcernOptions(cmd));
   Result<query::FindAndModifyResult> fr = ctx.db->FindAndModify(ctx.db_name, coll, req);
   if (!fr.ok()) {
     // A duplicate key fails the command with mongod's extra info at the top level.
