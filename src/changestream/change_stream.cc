@@ -45,9 +45,39 @@ bool EndsStream(const bson::Document& entry, const WatchOptions& options) {
 
 }  // namespace
 
-Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
-                                                 const WatchOptions& options,
-                                                 storage::Engine* engine) {
+namespace {
+
+// An entry's field, mutable when the event may take it (kTake: the entry is not shared).
+template <bool kTake>
+using EntryValuePtr = std::conditional_t<kTake, bson::Value*, const bson::Value*>;
+template <bool kTake>
+using EntryRef = std::conditional_t<kTake, bson::Document&, const bson::Document&>;
+
+template <bool kTake>
+EntryValuePtr<kTake> EntryField(EntryRef<kTake> entry, std::string_view name) {
+  if constexpr (kTake) {
+    return entry.GetMutable(name);
+  } else {
+    return entry.Get(name);
+  }
+}
+
+// The value for the event: moved out of the entry when it is the event's to take.
+template <bool kTake>
+bson::Value TakeValue(EntryValuePtr<kTake> v) {
+  if constexpr (kTake) {
+    return std::move(*v);
+  } else {
+    return *v;
+  }
+}
+
+// BuildEvent. With kTake the entry's "doc", "pre", "dk" and "ud" are moved into the event
+// (each is used once); "op", "db", "coll", "ts", "wall" and "to" stay for the caller.
+template <bool kTake>
+Result<std::optional<bson::Document>> BuildEventImpl(EntryRef<kTake> entry,
+                                                     const WatchOptions& options,
+                                                     storage::Engine* engine) {
   if (!InScopeOf(entry, options)) return std::optional<bson::Document>();
   const std::string& op = entry.Get("op")->as_string();
   const std::string& db = entry.Get("db")->as_string();
@@ -57,25 +87,26 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
   ResumeToken token;
   token.kind = ResumeToken::kEvent;
   token.cluster_time = entry.Get("ts")->as_timestamp();
-  const bson::Value* dk = entry.Get("dk");
+  EntryValuePtr<kTake> dk = EntryField<kTake>(entry, "dk");
   if (dk) {
     if (const bson::Value* id = dk->as_document().Get("_id")) {
       token.document_key = storage::KeyString(*id);
     }
   }
   bson::Document e;
+  e.mutable_fields().reserve(10);
   e.Append("_id", token.ToDocument());
   e.Append("operationType", op);
   e.Append("clusterTime", token.cluster_time);
   e.Append("wallTime", *entry.Get("wall"));
-  const bson::Value* doc = entry.Get("doc");
-  if (op == "insert" || op == "replace") e.Append("fullDocument", *doc);
+  EntryValuePtr<kTake> doc = EntryField<kTake>(entry, "doc");
+  if ((op == "insert" || op == "replace") && doc) e.Append("fullDocument", TakeValue<kTake>(doc));
   bson::Document ns{{"db", db}};
   if (!coll.empty()) ns.Append("coll", coll);
   e.Append("ns", std::move(ns));
-  if (dk) e.Append("documentKey", *dk);
+  if (dk) e.Append("documentKey", TakeValue<kTake>(dk));
   if (op == "update") {
-    const bson::Value* ud = entry.Get("ud");
+    EntryValuePtr<kTake> ud = EntryField<kTake>(entry, "ud");
     // disambiguatedPaths is reported only with showExpandedEvents (as mongod 7.0 does).
     if (ud && !options.show_expanded_events && ud->is_document() &&
         ud->as_document().Has("disambiguatedPaths")) {
@@ -85,7 +116,7 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
       }
       e.Append("updateDescription", std::move(plain));
     } else if (ud) {
-      e.Append("updateDescription", *ud);
+      e.Append("updateDescription", TakeValue<kTake>(ud));
     } else {
       e.Append("updateDescription", bson::Document{{"updatedFields", bson::Document()},
                                                    {"removedFields", bson::Array()},
@@ -103,9 +134,12 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
         std::unique_ptr<storage::ReadView> view = engine->NewReadView();
         storage::CollectionPtr c = view->catalog().Find(db, coll);
         bson::Value current;
-        if (c) {
-          EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> found,
-                                view->FindById(*c, *dk->as_document().Get("_id")));
+        // The entry's documentKey may have moved into the event already.
+        const bson::Value* key = e.Get("documentKey");
+        const bson::Value* id =
+            key && key->is_document() ? key->as_document().Get("_id") : nullptr;
+        if (c && id) {
+          EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> found, view->FindById(*c, *id));
           if (found) current = std::move(*found);
         }
         e.Append("fullDocument", std::move(current));
@@ -114,7 +148,7 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
       case FullDocument::kWhenAvailable:
       case FullDocument::kRequired:
         if (doc) {
-          e.Append("fullDocument", *doc);
+          e.Append("fullDocument", TakeValue<kTake>(doc));
         } else if (options.full_document == FullDocument::kRequired) {
           return Status(static_cast<ErrorCode>(47),
                         "Change stream was configured to require a post-image for all update, "
@@ -128,8 +162,8 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
   }
   if (op == "update" || op == "replace" || op == "delete") {
     if (options.full_document_before_change != FullDocumentBeforeChange::kOff) {
-      if (const bson::Value* pre = entry.Get("pre")) {
-        e.Append("fullDocumentBeforeChange", *pre);
+      if (EntryValuePtr<kTake> pre = EntryField<kTake>(entry, "pre")) {
+        e.Append("fullDocumentBeforeChange", TakeValue<kTake>(pre));
       } else if (options.full_document_before_change == FullDocumentBeforeChange::kRequired) {
         return Status(static_cast<ErrorCode>(47),
                       "Change stream was configured to require a pre-image for all update, "
@@ -156,6 +190,20 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
     }
   }
   return std::optional<bson::Document>(std::move(e));
+}
+
+}  // namespace
+
+Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
+                                                 const WatchOptions& options,
+                                                 storage::Engine* engine) {
+  return BuildEventImpl<false>(entry, options, engine);
+}
+
+Result<std::optional<bson::Document>> BuildEvent(bson::Document&& entry,
+                                                 const WatchOptions& options,
+                                                 storage::Engine* engine) {
+  return BuildEventImpl<true>(entry, options, engine);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -356,14 +404,17 @@ ChangeStream::ChangeStream(storage::Engine* engine, std::shared_ptr<const Intere
 
 ChangeStream::~ChangeStream() { CancelWake(); }
 
-Status ChangeStream::Consume(bson::Timestamp ts, const bson::Document& entry) {
+Status ChangeStream::Consume(bson::Timestamp ts, const bson::Document& entry,
+                             bson::Document* own) {
   const WatchOptions& o = interest_->options();
   // Most entries are not for this stream: decide that without building the event.
   if (!interest_->MayConcern(entry)) {
     position_ = ts;
     return Status::OK();
   }
-  EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event, BuildEvent(entry, o, engine_));
+  Result<std::optional<bson::Document>> built =
+      own ? BuildEvent(std::move(*own), o, engine_) : BuildEvent(entry, o, engine_);
+  EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event, std::move(built));
   position_ = ts;
   if (event && interest_->matcher().Matches(*event)) ready_.push_back(std::move(*event));
   if (EndsStream(entry, o)) {
@@ -403,21 +454,27 @@ Status ChangeStream::Fill() {
     std::vector<TailEntryPtr> ring;
     if (hub_->Read(position_, batch, &ring)) {
       for (const TailEntryPtr& e : ring) {
-        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->entry));
+        // Ring entries are shared by every stream: the event copies from them.
+        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->entry, nullptr));
         if (invalidated_) return Status::OK();
       }
       // Entries the tailer has not reached yet come from the engine below.
       if (ring.size() == batch || !(position_ < engine_->committed())) return Status::OK();
     }
   }
-  EDDY_ASSIGN_OR_RETURN(std::vector<storage::ChangeLogEntry> entries,
-                        engine_->ReadChangeLog(position_, batch));
-  for (const storage::ChangeLogEntry& entry : entries) {
-    EDDY_ASSIGN_OR_RETURN(bson::Document decoded, DecodeEntry(entry.raw));
-    EDDY_RETURN_IF_ERROR(Consume(entry.ts, decoded));
-    if (invalidated_) break;
-  }
-  return Status::OK();
+  // Straight from the engine's bytes: each entry is decoded once and is ours to take from.
+  Status status;
+  EDDY_RETURN_IF_ERROR(
+      engine_->ScanChangeLog(position_, batch, [&](bson::Timestamp ts, std::string_view raw) {
+        Result<bson::Document> decoded = DecodeEntry(raw);
+        if (!decoded.ok()) {
+          status = decoded.status();
+          return false;
+        }
+        status = Consume(ts, *decoded, &decoded.value());
+        return status.ok() && !invalidated_;
+      }).status());
+  return status;
 }
 
 Result<std::optional<bson::Document>> ChangeStream::TryNext() {

@@ -120,7 +120,9 @@ class ChangeStream {
   struct Skip;
   ChangeStream(storage::Engine* engine, std::shared_ptr<const Interest> interest, Hub* hub);
   Status Fill();
-  Status Consume(bson::Timestamp ts, const bson::Document& entry);
+  // Turns one entry into the stream's events. `own`: &entry when the entry is the stream's own
+  // (not a shared hub entry), so its documents may move into the event; else null.
+  Status Consume(bson::Timestamp ts, const bson::Document& entry, bson::Document* own);
 
   storage::Engine* engine_;
   std::shared_ptr<const Interest> interest_;
@@ -140,6 +142,11 @@ class ChangeStream {
 // that are not events under the options (other namespaces, "create" without
 // show_expanded_events, ...).
 Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
+                                                 const WatchOptions& options,
+                                                 storage::Engine* engine);
+// The same from an entry nobody else holds: its documents move into the event instead of
+// being copied (the entry keeps "op", "db", "coll", "ts", "wall" and "to").
+Result<std::optional<bson::Document>> BuildEvent(bson::Document&& entry,
                                                  const WatchOptions& options,
                                                  storage::Engine* engine);
 

@@ -165,19 +165,24 @@ class FilteredChangeStreamCursor : public ServerCursor {
                          bson::Array* out) override {
     if (pending_.empty()) {
       bson::Array raw;
-      EDDY_ASSIGN_OR_RETURN(inner_more_, inner_.NextBatch(batch_size, deadline, &raw));
-      for (bson::Value& v : raw) EDDY_RETURN_IF_ERROR(Transform(std::move(v.as_document())));
+      std::vector<size_t> sizes;
+      EDDY_ASSIGN_OR_RETURN(inner_more_, inner_.NextBatch(batch_size, deadline, &raw, &sizes));
+      for (size_t k = 0; k < raw.size(); ++k) {
+        EDDY_RETURN_IF_ERROR(Transform(std::move(raw[k].as_document()), sizes[k]));
+      }
     }
     // Batches stay within 16 MiB (fragments of one split event may span several).
     size_t bytes = 0;
+    size_t moved = 0;
     while (!pending_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size)) {
-      size_t size = bson::EncodedSize(pending_.front());
+      size_t size = pending_.front().size;
       if (!out->empty() && bytes + size > kMaxEventBytes) break;
       bytes += size;
-      last_token_ = pending_.front().Get("_id")->as_document();
-      out->push_back(std::move(pending_.front()));
+      out->push_back(std::move(pending_.front().event));
       pending_.pop_front();
+      ++moved;
     }
+    if (moved > 0) last_token_ = out->back().as_document().Get("_id")->as_document();
     return !pending_.empty() || inner_more_;
   }
   std::optional<bson::Document> post_batch_resume_token() const override {
@@ -193,8 +198,9 @@ class FilteredChangeStreamCursor : public ServerCursor {
 
  private:
   // Runs the stages after $changeStream on one event and queues what they return.
-  Status Transform(bson::Document event) {
-    if (!post_) return Emit(std::move(event));
+  // `size`: the event's encoded size.
+  Status Transform(bson::Document event, size_t size) {
+    if (!post_) return Emit(std::move(event), size);
     bson::Value id = *event.Get("_id");
     std::vector<bson::Document> one;
     one.push_back(std::move(event));
@@ -210,16 +216,16 @@ class FilteredChangeStreamCursor : public ServerCursor {
                       "that retain the unmodified _id field are allowed. Expected: " +
                           bson::ToJson(id) + " but found: " + (rid ? bson::ToJson(*rid) : std::string("missing")));
       }
-      EDDY_RETURN_IF_ERROR(Emit(std::move(r)));
+      size_t rsize = bson::EncodedSize(r);
+      EDDY_RETURN_IF_ERROR(Emit(std::move(r), rsize));
     }
     return Status::OK();
   }
 
   // Queues one event, or its fragments.
-  Status Emit(bson::Document event) {
-    size_t size = bson::EncodedSize(event);
+  Status Emit(bson::Document event, size_t size) {
     if (size <= kMaxEventBytes) {
-      pending_.push_back(std::move(event));
+      pending_.push_back(Pending{std::move(event), size});
       return Status::OK();
     }
     if (!split_.enabled) {
@@ -260,7 +266,8 @@ class FilteredChangeStreamCursor : public ServerCursor {
       frag.Append("_id", token.ToDocument());
       frag.Append("splitEvent", bson::Document{{"fragment", i + 1}, {"of", of}});
       for (bson::Field& f : parts[i]) frag.Append(f.name, std::move(f.value));
-      pending_.push_back(std::move(frag));
+      size_t frag_size = bson::EncodedSize(frag);
+      pending_.push_back(Pending{std::move(frag), frag_size});
     }
     return Status::OK();
   }
@@ -278,7 +285,11 @@ class FilteredChangeStreamCursor : public ServerCursor {
   std::optional<query::Pipeline> post_;
   std::shared_ptr<query::AggSource> source_;
   Split split_;
-  std::deque<bson::Document> pending_;  // transformed, not yet returned
+  struct Pending {
+    bson::Document event;
+    size_t size;  // its encoded size
+  };
+  std::deque<Pending> pending_;  // transformed, not yet returned
   bool inner_more_ = true;
   bson::Document last_token_;  // _id of the last document returned
 };

@@ -58,6 +58,13 @@ Result<bool> FindServerCursor::NextBatch(int64_t batch_size, std::chrono::steady
 Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
                                            std::chrono::steady_clock::time_point deadline,
                                            bson::Array* out) {
+  std::vector<size_t> sizes;
+  return NextBatch(batch_size, deadline, out, &sizes);
+}
+
+Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
+                                           std::chrono::steady_clock::time_point deadline,
+                                           bson::Array* out, std::vector<size_t>* sizes) {
   size_t bytes = 0;
   while (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) {
     if (cs_->invalidated()) return false;
@@ -65,7 +72,9 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
     auto until = out->empty() ? deadline : std::chrono::steady_clock::now();
     EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> e, cs_->Next(until));
     if (!e) break;
-    bytes += bson::EncodedSize(*e);
+    size_t size = bson::EncodedSize(*e);
+    bytes += size;
+    sizes->push_back(size);
     out->push_back(std::move(*e));
     if (bytes > kMaxBatchBytes / 2) break;
   }

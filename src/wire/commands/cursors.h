@@ -65,6 +65,10 @@ class ChangeStreamCursor : public ServerCursor {
   explicit ChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs) : cs_(std::move(cs)) {}
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override;
+  // NextBatch that also appends each returned event's encoded size to *sizes (so callers
+  // need not encode-size the events again).
+  Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
+                         bson::Array* out, std::vector<size_t>* sizes);
   std::optional<bson::Document> post_batch_resume_token() const override { return cs_->resume_token(); }
   bool is_change_stream() const override { return true; }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {

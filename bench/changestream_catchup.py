@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Change-stream catch-up: a watcher resuming from before a backlog of N committed events reads
+them all (issue #5: 1,000,000 backlog events, target under 2 s).
+
+  bench/changestream_catchup.py --eddy build/tools/eddy/eddy [--events 1000000] [--runs 3]
+
+Starts its own `eddy serve --sync off` on a free port with a fresh data directory, takes the
+resume token of an empty collection stream, writes N documents with insert_many, then (--runs
+times) resumes a collection change stream from that token and reads the whole backlog with raw
+getMores (no batchSize: ~16 MiB batches) decoded only as far as PyMongo's RawBSONDocument needs.
+Prints, per run and as the median: events/s and the server's CPU time per event (utime+stime
+from /proc/<pid>/stat over the read)."""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
+import pymongo
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "drivers"))
+from eddy_server import EddyServer  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RAW = CodecOptions(document_class=RawBSONDocument)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def make_doc(i):
+    return {"_id": i, "name": "user-%08d" % i, "n": i, "region": "r%02d" % (i % 100),
+            "tags": ["a", "b", "c"], "payload": "x" * 100}
+
+
+def read_backlog(db, token, expected):
+    """Resumes after `token` and reads `expected` events; returns (events, last event _id)."""
+    reply = db.command({"aggregate": "c", "pipeline": [{"$changeStream": {"resumeAfter": token}}],
+                        "cursor": {"batchSize": 0}}, codec_options=RAW)
+    cursor = reply["cursor"]
+    cid = cursor["id"]
+    seen = 0
+    last = None
+    while seen < expected:
+        reply = db.command({"getMore": cid, "collection": "c", "maxTimeMS": 1000},
+                           codec_options=RAW)
+        batch = reply["cursor"]["nextBatch"]
+        if len(batch) == 0:
+            raise RuntimeError("stream stalled after %d of %d events" % (seen, expected))
+        seen += len(batch)
+        last = batch[-1]
+    db.command({"killCursors": "c", "cursors": [cid]})
+    return seen, last
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--eddy", required=True, help="path to the eddy binary")
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pause", action="store_true",
+                    help="print the server PID and wait for Enter before reading (for perf)")
+    args = ap.parse_args()
+
+    with EddyServer(os.path.abspath(args.eddy), ["--sync", "off"]) as server:
+        client = pymongo.MongoClient(server.uri, directConnection=True)
+        db = client.bench
+        db.create_collection("c")
+        reply = db.command({"aggregate": "c", "pipeline": [{"$changeStream": {}}],
+                            "cursor": {"batchSize": 0}})
+        token = reply["cursor"]["postBatchResumeToken"]
+        db.command({"killCursors": "c", "cursors": [reply["cursor"]["id"]]})
+
+        t0 = time.time()
+        chunk = 10_000
+        for start in range(0, args.events, chunk):
+            db.c.insert_many([make_doc(i) for i in range(start, min(args.events, start + chunk))],
+                             ordered=True)
+        print("wrote %d events in %.1f s" % (args.events, time.time() - t0), flush=True)
+        if args.pause:
+            input("server pid %d: press Enter to read " % server.proc.pid)
+
+        rates, cpus, walls = [], [], []
+        for run in range(args.runs):
+            cpu0 = cpu_seconds(server.proc.pid)
+            t0 = time.perf_counter()
+            seen, last = read_backlog(db, token, args.events)
+            wall = time.perf_counter() - t0
+            cpu = cpu_seconds(server.proc.pid) - cpu0
+            if seen != args.events:
+                raise RuntimeError("read %d events, expected %d" % (seen, args.events))
+            if last["documentKey"]["_id"] != args.events - 1:
+                raise RuntimeError("last event is for _id %r" % last["documentKey"]["_id"])
+            rates.append(seen / wall)
+            cpus.append(cpu * 1e6 / seen)
+            walls.append(wall)
+            print("run %d: %d events in %.2f s = %.0f events/s, server CPU %.2f s = %.2f us/event"
+                  % (run + 1, seen, wall, seen / wall, cpu, cpu * 1e6 / seen), flush=True)
+        print("median: %.2f s, %.0f events/s, server CPU %.2f us/event"
+              % (statistics.median(walls), statistics.median(rates), statistics.median(cpus)))
+
+
+if __name__ == "__main__":
+    main()
