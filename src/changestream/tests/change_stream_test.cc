@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "bson/json.h"
+#include "changestream/hub.h"
 #include "changestream/resume_token.h"
 #include "changestream/tests/test_database.h"
 
@@ -144,6 +146,71 @@ TEST_F(ChangeStreamTest, DisambiguatedPathsOnlyWithExpandedEvents) {
   auto p = plain->TryNext();
   ASSERT_TRUE(p.ok() && p->has_value());
   EXPECT_FALSE((**p).Get("updateDescription")->as_document().Has("disambiguatedPaths"));
+}
+
+// The catch-up path moves the decoded entry's documents into the event; the shared-entry path
+// copies them. Both give the same event for every kind of entry and every option set, and the
+// moved-from entry keeps what the stream still reads (op, db, coll, ts, wall, to).
+TEST_F(ChangeStreamTest, MovingBuildEventEqualsCopyingBuildEvent) {
+  ASSERT_TRUE(db_->CreateCollection("shop", "c", J("{changeStreamPreAndPostImages: {enabled: true}}")).ok());
+  ASSERT_TRUE(db_->Insert("shop", "c", {J("{_id: 1, a: [{'1': 1}], s: 'x'}"), J("{_id: 2}")}).errors.empty());
+  ASSERT_TRUE(db_->Update("shop", "c", {J("{_id: 1}"), J("{$set: {'a.0.1': 2, s: 'y'}, $unset: {q: 1}}")}).ok());
+  ASSERT_TRUE(db_->Update("shop", "c", {J("{_id: 2}"), J("{r: 1}")}).ok());
+  ASSERT_TRUE(db_->Delete("shop", "c", J("{_id: 2}"), 1).ok());
+  ASSERT_TRUE(db_->CreateIndex("shop", "c", J("{s: 1}")).ok());
+  ASSERT_TRUE(db_->RenameCollection("shop", "c", "shop", "d").ok());
+  ASSERT_TRUE(db_->DropCollection("shop", "d").ok());
+  ASSERT_TRUE(db_->DropDatabase("shop").ok());
+  auto entries = db_->engine().ReadChangeLog(bson::Timestamp(), 1000);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_GE(entries->size(), 9u);
+
+  std::vector<WatchOptions> table(6, WatchOptions{"shop"});
+  table[1].full_document = FullDocument::kUpdateLookup;
+  table[2].full_document = FullDocument::kWhenAvailable;
+  table[2].full_document_before_change = FullDocumentBeforeChange::kWhenAvailable;
+  table[3].full_document = FullDocument::kRequired;
+  table[3].full_document_before_change = FullDocumentBeforeChange::kRequired;
+  table[4].show_expanded_events = true;
+  table[5].db.clear();  // a deployment stream
+  std::set<std::string> ops;
+  bool saw_pre = false;
+  for (size_t t = 0; t < table.size(); ++t) {
+    for (const storage::ChangeLogEntry& raw : *entries) {
+      auto shared = DecodeEntry(raw.raw);
+      ASSERT_TRUE(shared.ok());
+      auto own = DecodeEntry(raw.raw);
+      ASSERT_TRUE(own.ok());
+      std::string op = shared->Get("op")->as_string();
+      ops.insert(op);
+      saw_pre = saw_pre || shared->Has("pre");
+      auto copied = BuildEvent(*shared, table[t], &db_->engine());
+      auto moved = BuildEvent(std::move(*own), table[t], &db_->engine());
+      SCOPED_TRACE("options " + std::to_string(t) + ", entry " + bson::ToJson(*shared));
+      ASSERT_EQ(copied.ok(), moved.ok());
+      if (!copied.ok()) {
+        EXPECT_EQ(copied.status().ToString(), moved.status().ToString());
+        continue;
+      }
+      ASSERT_EQ(copied->has_value(), moved->has_value());
+      if (copied->has_value()) {
+        EXPECT_EQ(bson::ToJson(**copied, bson::JsonMode::kCanonical),
+                  bson::ToJson(**moved, bson::JsonMode::kCanonical));
+      }
+      for (const char* kept : {"op", "db", "coll", "ts", "wall", "to"}) {
+        const bson::Value* before = shared->Get(kept);
+        const bson::Value* after = own->Get(kept);
+        ASSERT_EQ(before == nullptr, after == nullptr) << kept;
+        if (before) EXPECT_EQ(bson::ToJson(*before), bson::ToJson(*after)) << kept;
+      }
+    }
+  }
+  // The table covered every kind of entry the writes above log.
+  for (const char* op : {"insert", "update", "replace", "delete", "createIndexes", "rename",
+                         "drop", "dropDatabase"}) {
+    EXPECT_TRUE(ops.count(op)) << op;
+  }
+  EXPECT_TRUE(saw_pre);  // pre-images were logged and moved too
 }
 
 // Watchers running during a write storm see every write exactly once, in commit order, and
