@@ -20,6 +20,7 @@ struct ServeOptions {
   std::string data = "./data";
   std::string sync = "on";
   bool enable_test_commands = false;
+  int64_t cursor_timeout_ms = 10 * 60 * 1000;  // mongod's cursorTimeoutMillis default
   int64_t change_log_retention_seconds = 24 * 3600;
   int64_t change_log_max_mb = 1024;
 };
@@ -43,6 +44,7 @@ int RunServe(const ServeOptions& o) {
   }
   wire::ServiceOptions so;
   so.enable_test_commands = o.enable_test_commands;
+  so.cursor_timeout = std::chrono::milliseconds(o.cursor_timeout_ms);
   std::string host = o.bind == "0.0.0.0" || o.bind == "::" ? std::string("127.0.0.1") : o.bind;
   so.host_and_port = host + ":" + std::to_string(o.port);
   wire::CommandService service(db->get(), so);
@@ -81,6 +83,8 @@ void RegisterServe(CLI::App& app) {
   cmd->add_flag("--enable-test-commands", o.enable_test_commands, "enable configureFailPoint and other test commands");
   cmd->add_option("--change-log-retention-seconds", o.change_log_retention_seconds, "keep change events this long")->capture_default_str();
   cmd->add_option("--change-log-max-mb", o.change_log_max_mb, "keep at most this much change log")->capture_default_str();
+  cmd->add_option("--cursor-timeout-ms", o.cursor_timeout_ms, "close idle cursors after this long (setParameter cursorTimeoutMillis changes it at run time)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   cmd->callback([] { std::exit(RunServe(o)); });
 }
 
