@@ -482,7 +482,7 @@ Result<std::optional<bson::Document>> ChangeStream::TryNext() {
   if (ready_.empty()) return std::optional<bson::Document>();
   bson::Document e = std::move(ready_.front());
   ready_.pop_front();
-  last_token_ = e.Get("_id")->as_document();
+  last_token_data_.assign(e.Get("_id")->as_document().Get("_data")->as_string());
   return std::optional<bson::Document>(std::move(e));
 }
 
@@ -495,11 +495,14 @@ Result<std::optional<bson::Document>> ChangeStream::Next(std::chrono::steady_clo
 }
 
 bson::Document ChangeStream::resume_token() const {
-  if (!ready_.empty()) return last_token_;
-  if (!last_token_.empty()) {
+  if (!last_token_data_.empty()) {
+    bson::Document last{{"_data", last_token_data_}};
+    if (!ready_.empty()) return last;
     // The last event returned is the last position scanned: its own token.
-    Result<ResumeToken> t = ResumeToken::Parse(bson::Value(last_token_));
-    if (t.ok() && t->cluster_time == position_) return last_token_;
+    Result<ResumeToken> t = ResumeToken::Parse(bson::Value(last));
+    if (t.ok() && t->cluster_time == position_) return last;
+  } else if (!ready_.empty()) {
+    return bson::Document();  // events are queued but none was returned yet (as before)
   }
   return ResumeToken::HighWaterMark(position_).ToDocument();
 }

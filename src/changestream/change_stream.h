@@ -129,7 +129,9 @@ class ChangeStream {
   Hub* hub_;
   bson::Timestamp position_;  // every entry <= position_ has been consumed
   std::deque<bson::Document> ready_;
-  bson::Document last_token_;
+  // _data of the last returned event's token: assigned in place, so returning an event
+  // reuses the buffer instead of copying a token document.
+  std::string last_token_data_;
   bool invalidated_ = false;
   // Resuming from a drop/rename token with resumeAfter re-delivers the invalidate.
   std::optional<bson::Document> pending_invalidate_;

@@ -6,16 +6,6 @@ namespace eddy::changestream {
 namespace {
 constexpr char kHex[] = "0123456789ABCDEF";
 
-std::string Hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
 int Nibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -25,14 +15,25 @@ int Nibble(char c) {
 }  // namespace
 
 bson::Document ResumeToken::ToDocument() const {
-  std::string raw;
-  raw.push_back('\x02');
-  storage::AppendBigEndian64(cluster_time.AsUint64(), &raw);
-  raw.push_back(static_cast<char>(kind));
-  raw.push_back(static_cast<char>(fragment >> 8));
-  raw.push_back(static_cast<char>(fragment & 0xFF));
-  raw.append(document_key);
-  return bson::Document{{"_data", Hex(raw)}};
+  // Hex-encoded straight into the one string the token holds (this runs for every event).
+  unsigned char head[12];
+  head[0] = 0x02;
+  uint64_t ts = cluster_time.AsUint64();
+  for (int i = 0; i < 8; ++i) head[1 + i] = static_cast<unsigned char>(ts >> (56 - 8 * i));
+  head[9] = static_cast<unsigned char>(kind);
+  head[10] = static_cast<unsigned char>(fragment >> 8);
+  head[11] = static_cast<unsigned char>(fragment & 0xFF);
+  std::string hex((sizeof(head) + document_key.size()) * 2, '\0');
+  char* out = hex.data();
+  auto put = [&out](unsigned char c) {
+    *out++ = kHex[c >> 4];
+    *out++ = kHex[c & 15];
+  };
+  for (unsigned char c : head) put(c);
+  for (char c : document_key) put(static_cast<unsigned char>(c));
+  bson::Document d;
+  d.Append("_data", std::move(hex));
+  return d;
 }
 
 Result<ResumeToken> ResumeToken::Parse(const bson::Value& token) {

@@ -201,7 +201,9 @@ TEST_F(ChangeStreamTest, MovingBuildEventEqualsCopyingBuildEvent) {
         const bson::Value* before = shared->Get(kept);
         const bson::Value* after = own->Get(kept);
         ASSERT_EQ(before == nullptr, after == nullptr) << kept;
-        if (before) EXPECT_EQ(bson::ToJson(*before), bson::ToJson(*after)) << kept;
+        if (before) {
+          EXPECT_EQ(bson::ToJson(*before), bson::ToJson(*after)) << kept;
+        }
       }
     }
   }

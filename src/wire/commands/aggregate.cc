@@ -163,6 +163,33 @@ class FilteredChangeStreamCursor : public ServerCursor {
       : inner_(std::move(cs)), post_(std::move(post)), source_(std::move(source)), split_(split) {}
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override {
+    if (pending_.empty() && !post_ && !split_.enabled && out->empty()) {
+      // Nothing to transform or split: the stream's batch is the reply's (every event is
+      // within 16 MiB, or Emit's error).
+      std::vector<size_t> sizes;
+      EDDY_ASSIGN_OR_RETURN(inner_more_, inner_.NextBatch(batch_size, deadline, out, &sizes));
+      size_t bytes = 0;
+      for (size_t k = 0; k < out->size(); ++k) {
+        if (sizes[k] > kMaxEventBytes) {
+          bson::Document too_big = std::move((*out)[k].as_document());
+          out->clear();
+          // Emit reports it (BSONObjectTooLarge, naming $changeStreamSplitLargeEvent).
+          EDDY_RETURN_IF_ERROR(Emit(std::move(too_big), sizes[k]));
+          break;
+        }
+        if (k > 0 && bytes + sizes[k] > kMaxEventBytes) {
+          // The rest waits for the next getMore (the reply stays within 16 MiB).
+          for (size_t r = k; r < out->size(); ++r) {
+            pending_.push_back(Pending{std::move((*out)[r].as_document()), sizes[r]});
+          }
+          out->resize(k);
+          break;
+        }
+        bytes += sizes[k];
+      }
+      if (!out->empty()) last_token_ = out->back().as_document().Get("_id")->as_document();
+      return !pending_.empty() || inner_more_;
+    }
     if (pending_.empty()) {
       bson::Array raw;
       std::vector<size_t> sizes;
