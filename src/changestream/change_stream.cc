@@ -101,7 +101,9 @@ Result<std::optional<bson::Document>> BuildEventImpl(EntryRef<kTake> entry,
   e.Append("wallTime", *entry.Get("wall"));
   EntryValuePtr<kTake> doc = EntryField<kTake>(entry, "doc");
   if ((op == "insert" || op == "replace") && doc) e.Append("fullDocument", TakeValue<kTake>(doc));
-  bson::Document ns{{"db", db}};
+  bson::Document ns;
+  ns.mutable_fields().reserve(2);
+  ns.Append("db", db);
   if (!coll.empty()) ns.Append("coll", coll);
   e.Append("ns", std::move(ns));
   if (dk) e.Append("documentKey", TakeValue<kTake>(dk));
