@@ -465,16 +465,20 @@ Status ChangeStream::Fill() {
     }
   }
   // Straight from the engine's bytes: each entry is decoded once and is ours to take from.
+  // A batch stops after kMaxFillBytes of entries: the events it makes are held until read.
+  constexpr size_t kMaxFillBytes = 16 * 1024 * 1024;
   Status status;
+  size_t bytes = 0;
   EDDY_RETURN_IF_ERROR(
       engine_->ScanChangeLog(position_, batch, [&](bson::Timestamp ts, std::string_view raw) {
+        bytes += raw.size();
         Result<bson::Document> decoded = DecodeEntry(raw);
         if (!decoded.ok()) {
           status = decoded.status();
           return false;
         }
         status = Consume(ts, *decoded, &decoded.value());
-        return status.ok() && !invalidated_;
+        return status.ok() && !invalidated_ && bytes < kMaxFillBytes;
       }).status());
   return status;
 }

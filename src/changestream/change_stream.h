@@ -44,7 +44,8 @@ struct WatchOptions {
   FullDocumentBeforeChange full_document_before_change = FullDocumentBeforeChange::kOff;
   // Report create/createIndexes/dropIndexes/modify events too. Default: false
   bool show_expanded_events = false;
-  // Entries read from the change log per batch. Default: 1024
+  // Entries read from the change log per batch (a batch also ends after ~16 MiB of entries,
+  // so big documents never pile up in memory). Default: 1024
   size_t batch_entries = 1024;
 };
 
