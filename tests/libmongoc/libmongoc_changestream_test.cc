@@ -10,8 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "eddy_process.h"
-#include "mongoc_test_util.h"
+#include "mongoc_test_main.h"
 
 using namespace eddy::testing;  // NOLINT: the shared helpers read as test vocabulary
 
@@ -201,22 +200,5 @@ void Run(mongoc_client_t* client) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s path/to/eddy\n", argv[0]);
-    return 2;
-  }
-  eddy::testing::EddyProcess server(argv[1]);
-  if (server.port() == 0) {
-    std::fprintf(stderr, "%s\n", server.error().c_str());
-    return 1;
-  }
-  mongoc_init();
-  std::string uri = server.uri("serverSelectionTimeoutMS=5000");
-  mongoc_client_t* client = mongoc_client_new(uri.c_str());
-  mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2);
-  Run(client);
-  mongoc_client_destroy(client);
-  mongoc_cleanup();
-  std::printf("libmongoc change streams: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return RunLibmongocTest(argc, argv, {.label = "libmongoc change streams"}, Run);
 }
