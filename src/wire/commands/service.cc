@@ -133,6 +133,31 @@ struct CommandService::Impl {
   std::mutex fp_mu;
   FailPoint fail_point;
 
+  // configureFailPoint's mode: "off", "alwaysOn", {times: n} or (failCommand) {skip: n}.
+  struct FailPointMode {
+    bool off = false;
+    int64_t times = -1;  // -1: alwaysOn
+    int64_t skip = 0;
+  };
+  static Result<FailPointMode> ParseFailPointMode(const bson::Document& cmd, bool allow_skip) {
+    const bson::Value* mode = cmd.Get("mode");
+    if (!mode) return Status(ErrorCode::kBadValue, "configureFailPoint needs a 'mode'");
+    FailPointMode m;
+    if (mode->is_string() && mode->as_string() == "off") {
+      m.off = true;
+    } else if (mode->is_string() && mode->as_string() == "alwaysOn") {
+      m.times = -1;
+    } else if (mode->is_document() && mode->as_document().Has("times")) {
+      m.times = mode->as_document().Get("times")->ToInt64();
+    } else if (allow_skip && mode->is_document() && mode->as_document().Has("skip")) {
+      m.skip = mode->as_document().Get("skip")->ToInt64();
+    } else {
+      return Status(ErrorCode::kBadValue, allow_skip ? "mode must be 'off', 'alwaysOn', {times: n} or {skip: n}"
+                                                     : "mode must be 'off', 'alwaysOn' or {times: n}");
+    }
+    return m;
+  }
+
   Result<bson::Document> ConfigureFailPoint(const bson::Document& cmd) {
     if (!options.enable_test_commands) {
       return Status(ErrorCode::kCommandNotFound, "no such command: 'configureFailPoint' (start eddy with --enable-test-commands)");
@@ -145,23 +170,14 @@ struct CommandService::Impl {
       return Status(ErrorCode::kBadValue, "unknown fail point; eddy supports 'failCommand' and 'failGetMoreAfterCursorCheckout'");
     }
     FailPoint fp;
-    const bson::Value* mode = cmd.Get("mode");
-    if (!mode) return Status(ErrorCode::kBadValue, "configureFailPoint needs a 'mode'");
-    if (mode->is_string() && mode->as_string() == "off") {
+    EDDY_ASSIGN_OR_RETURN(FailPointMode mode, ParseFailPointMode(cmd, /*allow_skip=*/true));
+    if (mode.off) {
       std::lock_guard lock(fp_mu);
       fail_point = FailPoint();
       return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
     }
-    if (mode->is_string() && mode->as_string() == "alwaysOn") {
-      fp.times = -1;
-    } else if (mode->is_document() && mode->as_document().Has("times")) {
-      fp.times = mode->as_document().Get("times")->ToInt64();
-    } else if (mode->is_document() && mode->as_document().Has("skip")) {
-      fp.skip = mode->as_document().Get("skip")->ToInt64();
-      fp.times = -1;
-    } else {
-      return Status(ErrorCode::kBadValue, "mode must be 'off', 'alwaysOn', {times: n} or {skip: n}");
-    }
+    fp.times = mode.times;
+    fp.skip = mode.skip;
     const bson::Value* data = cmd.Get("data");
     if (!data || !data->is_document()) return Status(ErrorCode::kBadValue, "failCommand needs a 'data' document");
     const bson::Document& d = data->as_document();
@@ -195,20 +211,13 @@ struct CommandService::Impl {
 
   Result<bson::Document> ConfigureCheckoutFailPoint(const bson::Document& cmd) {
     CheckoutFailPoint fp;
-    const bson::Value* mode = cmd.Get("mode");
-    if (!mode) return Status(ErrorCode::kBadValue, "configureFailPoint needs a 'mode'");
-    if (mode->is_string() && mode->as_string() == "off") {
+    EDDY_ASSIGN_OR_RETURN(FailPointMode mode, ParseFailPointMode(cmd, /*allow_skip=*/false));
+    if (mode.off) {
       std::lock_guard lock(fp_mu);
       checkout_fp = CheckoutFailPoint();
       return bson::Document{{"count", int32_t{0}}, {"ok", 1.0}};
     }
-    if (mode->is_string() && mode->as_string() == "alwaysOn") {
-      fp.times = -1;
-    } else if (mode->is_document() && mode->as_document().Has("times")) {
-      fp.times = mode->as_document().Get("times")->ToInt64();
-    } else {
-      return Status(ErrorCode::kBadValue, "mode must be 'off', 'alwaysOn' or {times: n}");
-    }
+    fp.times = mode.times;
     const bson::Value* data = cmd.Get("data");
     const bson::Value* code = data && data->is_document() ? data->as_document().Get("errorCode") : nullptr;
     if (!code || !code->is_number()) {
