@@ -129,9 +129,7 @@ bool Hub::Cancel(uint64_t id) {
   std::lock_guard lock(mu_);
   auto it = waiters_.find(id);
   if (it == waiters_.end()) return false;
-  RemoveFromIndex(it->second.get());
-  deadlines_.erase(it->second->deadline_it);
-  waiters_.erase(it);
+  Unregister(it->second.get());
   return true;
 }
 
@@ -147,6 +145,13 @@ void Hub::AddToIndex(Waiter* w) {
   }
   auto& by = b->by_value[path];
   for (const bson::Value& v : w->interest->anchor_values()) by[v].insert(w);
+}
+
+void Hub::Unregister(Waiter* w) {
+  RemoveFromIndex(w);
+  deadlines_.erase(w->deadline_it);
+  const uint64_t id = w->id;  // not a reference into *w, which erase destroys
+  waiters_.erase(id);
 }
 
 void Hub::RemoveFromIndex(Waiter* w) {
@@ -216,9 +221,7 @@ void Hub::Process(const TailEntryPtr& e,
     // Everything before this entry was checked: the stream may start right at it.
     bson::Timestamp before = bson::Timestamp::FromUint64(e->ts.AsUint64() - 1);
     woken->emplace_back(std::move(w->wake), w->after < before ? before : w->after);
-    RemoveFromIndex(w);
-    deadlines_.erase(w->deadline_it);
-    waiters_.erase(w->id);
+    Unregister(w);
   }
 }
 
@@ -290,9 +293,7 @@ void Hub::Loop() {
       Waiter* w = it->second.get();
       stats_.timed_out++;
       woken.emplace_back(std::move(w->wake), w->after < tail_ ? tail_ : w->after);
-      RemoveFromIndex(w);
-      deadlines_.erase(deadlines_.begin());
-      waiters_.erase(it);
+      Unregister(w);
     }
     if (!woken.empty()) {
       lock.unlock();

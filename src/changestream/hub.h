@@ -115,6 +115,8 @@ class Hub {
   void CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>* out);
   void AddToIndex(Waiter* w);
   void RemoveFromIndex(Waiter* w);
+  // Removes a waiter from the index, the deadlines and the table (destroying it).
+  void Unregister(Waiter* w);
   bool RingCovers(bson::Timestamp after) const;
 
   storage::Engine* engine_;
