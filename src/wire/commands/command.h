@@ -68,6 +68,11 @@ void RegisterCrudCommands(CommandTable& t);
 void RegisterDdlCommands(CommandTable& t);
 void RegisterAggregateCommands(CommandTable& t);
 
+// aggregate whose pipeline starts with $changeStream (change_stream_command.cc); `batch` is
+// cursor.batchSize. Called by aggregate once the pipeline's stages are known to be documents.
+Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Document& cmd,
+                                        const bson::Array& pipeline, int64_t batch);
+
 // --- helpers for reading command fields with MongoDB's type rules ---
 
 // The command's first value as a collection name. InvalidNamespace when not a string.

@@ -1,0 +1,104 @@
+// The AggSource behind aggregate's $lookup/$out/$merge: reads and writes through
+// query::Database, so every write goes through the engine's sequencer and change log.
+#include "wire/commands/agg_source.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "storage/catalog.h"
+
+namespace eddy::wire {
+namespace {
+
+class DatabaseSource : public query::AggSource {
+ public:
+  DatabaseSource(query::Database* db, std::string db_name) : db_(db), db_name_(std::move(db_name)) {}
+
+  Result<std::vector<bson::Document>> ReadCollection(std::string_view coll,
+                                                     const bson::Document& filter) override {
+    query::FindOptions o;
+    o.filter = filter;
+    return db_->Find(db_name_, coll, o);
+  }
+
+  Status ReplaceCollection(std::string_view db, std::string_view coll,
+                           std::vector<bson::Document> docs) override {
+    // Write a temporary collection, then rename it over the target: readers see the old or
+    // the new contents, never a mix (as $out does).
+    static std::atomic<uint64_t> counter{0};
+    std::string tmp = "tmp.agg_out." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    EDDY_RETURN_IF_ERROR(db_->CreateCollection(db, tmp));
+    query::InsertResult r = db_->Insert(db, tmp, std::move(docs), true);
+    if (!r.errors.empty()) {
+      (void)db_->DropCollection(db, tmp);
+      return r.errors[0].status;
+    }
+    // Keep the target's indexes.
+    if (storage::CollectionPtr target = db_->engine().catalog()->Find(db, coll)) {
+      for (const storage::IndexInfo& i : target->indexes) {
+        if (i.is_id()) continue;
+        query::IndexOptions io{i.name, i.unique, i.sparse};
+        Status s = db_->CreateIndex(db, tmp, i.key, io).status();
+        if (!s.ok()) {
+          (void)db_->DropCollection(db, tmp);
+          return s;
+        }
+      }
+    }
+    return db_->RenameCollection(db, tmp, db, coll, /*drop_target=*/true);
+  }
+
+  Status MergeInto(std::string_view db, std::string_view coll, const query::MergeSpec& spec,
+                   std::vector<bson::Document> docs) override {
+    for (bson::Document& doc : docs) {
+      bson::Document filter;
+      for (const std::string& f : spec.on) {
+        const bson::Value* v = doc.Get(f);
+        if (!v && f != "_id") {
+          return Status(static_cast<ErrorCode>(51132),
+                        "$merge write error: 'on' field '" + f + "' cannot be missing, null, undefined or an array");
+        }
+        if (v) filter.Append(f, *v);
+      }
+      std::vector<bson::Document> existing;
+      if (!filter.empty()) {
+        query::FindOptions o;
+        o.filter = filter;
+        o.limit = 2;
+        EDDY_ASSIGN_OR_RETURN(existing, db_->Find(db, coll, o));
+      }
+      if (existing.empty()) {
+        if (spec.when_not_matched == query::MergeSpec::WhenNotMatched::kDiscard) continue;
+        if (spec.when_not_matched == query::MergeSpec::WhenNotMatched::kFail) {
+          return Status(static_cast<ErrorCode>(13113), "$merge could not find a matching document in the target collection for at least one document in the source collection");
+        }
+        query::InsertResult r = db_->Insert(db, coll, {doc});
+        if (!r.errors.empty()) return r.errors[0].status;
+        continue;
+      }
+      EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> merged,
+                            query::ApplyMergeWhenMatched(spec, existing[0], doc));
+      if (!merged) continue;
+      bson::Document by_id{{"_id", *existing[0].Get("_id")}};
+      bson::Document replacement;
+      for (const bson::Field& f : *merged) {
+        if (f.name != "_id") replacement.Append(f.name, f.value);
+      }
+      EDDY_RETURN_IF_ERROR(db_->Update(db, coll, query::UpdateStatement{by_id, replacement}).status());
+    }
+    return Status::OK();
+  }
+
+ private:
+  query::Database* db_;
+  std::string db_name_;
+};
+
+}  // namespace
+
+std::shared_ptr<query::AggSource> MakeDatabaseSource(query::Database* db, std::string db_name) {
+  return std::make_shared<DatabaseSource>(db, std::move(db_name));
+}
+
+}  // namespace eddy::wire
