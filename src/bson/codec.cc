@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "base/check.h"
@@ -47,7 +48,9 @@ size_t ValueSize(const Value& v) {
     case Type::kString: return 4 + std::get<std::string>(s).size() + 1;
     case Type::kSymbol: return 4 + std::get<Symbol>(s).symbol.size() + 1;
     case Type::kJavaScript: return 4 + std::get<Code>(s).code.size() + 1;
-    case Type::kDocument: return DocSize(std::get<Document>(s));
+    case Type::kDocument:
+      if (const auto* raw = std::get_if<RawDocument>(&s)) return raw->size;
+      return DocSize(std::get<Document>(s));
     case Type::kArray: return ArraySize(std::get<Array>(s));
     case Type::kBinary: {
       const Binary& b = std::get<Binary>(s);
@@ -126,7 +129,11 @@ char* WriteValue(char* p, const Value& v) {
     case Type::kString: return PutString(p, std::get<std::string>(s));
     case Type::kSymbol: return PutString(p, std::get<Symbol>(s).symbol);
     case Type::kJavaScript: return PutString(p, std::get<Code>(s).code);
-    case Type::kDocument: return WriteDoc(p, std::get<Document>(s));
+    case Type::kDocument:
+      if (const auto* raw = std::get_if<RawDocument>(&s)) {
+        return PutBytes(p, raw->buffer->data() + raw->offset, raw->size);
+      }
+      return WriteDoc(p, std::get<Document>(s));
     case Type::kArray: return WriteArray(p, std::get<Array>(s));
     case Type::kBinary: {
       const Binary& b = std::get<Binary>(s);
@@ -640,6 +647,22 @@ std::string Encode(const Document& doc) {
 }
 
 size_t EncodedSize(const Document& doc) { return DocSize(doc); }
+
+size_t EncodedValueSize(const Value& v) { return ValueSize(v); }
+
+void AppendValueTo(const Value& v, std::string* out) {
+  const size_t size = ValueSize(v);
+  const size_t old = out->size();
+  out->resize(old + size);
+  char* end = WriteValue(out->data() + old, v);
+  EDDY_CHECK(end == out->data() + old + size);
+}
+
+Result<Document> DecodeRaw(const RawDocument& raw) {
+  DecodeOptions o;
+  o.max_size = std::numeric_limits<int32_t>::max();
+  return Decode(raw.bytes(), o);
+}
 
 Result<Document> Decode(std::string_view bytes, const DecodeOptions& options) {
   if (bytes.size() > static_cast<size_t>(std::max(options.max_size, 0))) {

@@ -34,6 +34,11 @@ void EncodeTo(const Document& doc, std::string* out);
 std::string Encode(const Document& doc);
 // Size in bytes of the encoding, without encoding.
 size_t EncodedSize(const Document& doc);
+// Appends the encoding of a value alone (no type byte, no name) to *out; its size.
+void AppendValueTo(const Value& v, std::string* out);
+size_t EncodedValueSize(const Value& v);
+// The Document of a RawDocument (its bytes are validated like a client's, any size).
+Result<Document> DecodeRaw(const RawDocument& raw);
 
 // Decodes one document that must occupy exactly `bytes`. Errors: InvalidBSON-style
 // BadValue/InvalidLength messages naming the problem and its byte offset; Overflow for depth.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string_view>
 
+#include "bson/codec.h"
 #include "bson/detail/decimal.h"
 
 namespace eddy::bson {
@@ -168,6 +169,21 @@ int CanonicalTypeRank(Type t) {
   return 0;
 }
 
+namespace {
+
+// Documents of which one or both are encoded (RawDocument): compared decoded. (Undecodable
+// bytes compare as an empty document: RawDocument requires valid bytes.)
+int CompareRaw(const Value& a, const Value& b) {
+  auto doc = [](const Value& v) -> Document {
+    if (!v.is_raw_document()) return v.as_document();
+    Result<Document> d = DecodeRaw(v.as_raw_document());
+    return d.ok() ? std::move(d).value() : Document();
+  };
+  return Compare(doc(a), doc(b));
+}
+
+}  // namespace
+
 int Compare(const Value& a, const Value& b) {
   const Type ta = a.type(), tb = b.type();
   const int ra = CanonicalTypeRank(ta), rb = CanonicalTypeRank(tb);
@@ -186,7 +202,9 @@ int Compare(const Value& a, const Value& b) {
     case Type::kDecimal128: return CompareNumbers(a, b);
     case Type::kString:
     case Type::kSymbol: return CompareBytes(StringOf(a), StringOf(b));
-    case Type::kDocument: return Compare(std::get<Document>(sa), std::get<Document>(sb));
+    case Type::kDocument:
+      if (a.is_raw_document() || b.is_raw_document()) return CompareRaw(a, b);
+      return Compare(std::get<Document>(sa), std::get<Document>(sb));
     case Type::kArray: return CompareArrays(std::get<Array>(sa), std::get<Array>(sb));
     case Type::kBinary: return CompareBinary(std::get<Binary>(sa), std::get<Binary>(sb));
     case Type::kObjectId: {
@@ -271,7 +289,14 @@ size_t Hash(const Value& v) {
     case Type::kDecimal128: HashCombine(h, HashNumber(v)); break;
     case Type::kString:
     case Type::kSymbol: HashCombine(h, HashBytes(StringOf(v))); break;
-    case Type::kDocument: HashCombine(h, HashDocument(std::get<Document>(s))); break;
+    case Type::kDocument:
+      if (v.is_raw_document()) {
+        Result<Document> d = DecodeRaw(v.as_raw_document());
+        HashCombine(h, HashDocument(d.ok() ? *d : Document()));
+      } else {
+        HashCombine(h, HashDocument(std::get<Document>(s)));
+      }
+      break;
     case Type::kArray:
       for (const Value& e : std::get<Array>(s)) HashCombine(h, Hash(e));
       break;

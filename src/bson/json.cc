@@ -1191,7 +1191,14 @@ class Printer {
         return;
       }
       case Type::kString: AppendQuoted(std::get<std::string>(s), &out_); return;
-      case Type::kDocument: Doc(std::get<Document>(s)); return;
+      case Type::kDocument:
+        if (v.is_raw_document()) {
+          Result<Document> d = DecodeRaw(v.as_raw_document());
+          Doc(d.ok() ? *d : Document());
+          return;
+        }
+        Doc(std::get<Document>(s));
+        return;
       case Type::kArray: {
         const Array& a = std::get<Array>(s);
         out_ += '[';

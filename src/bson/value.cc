@@ -58,7 +58,7 @@ Type Value::type() const {
       Type::kBinary,   Type::kUndefined, Type::kObjectId, Type::kBool,      Type::kDateTime,
       Type::kNull,     Type::kRegex,     Type::kDBPointer, Type::kJavaScript, Type::kSymbol,
       Type::kJavaScriptWithScope, Type::kInt32, Type::kTimestamp, Type::kInt64,
-      Type::kDecimal128, Type::kMaxKey};
+      Type::kDecimal128, Type::kMaxKey, Type::kDocument /* RawDocument */};
   static_assert(std::size(kTypes) == std::variant_size_v<Storage>);
   return kTypes[v_.index()];
 }

@@ -131,6 +131,20 @@ class Value;
 struct Field;
 struct CodeWithScope;
 
+// A document carried as its BSON encoding: `size` bytes at `offset` of a shared buffer (e.g.
+// a change event built straight from the change log, in a buffer shared by its reply batch).
+// type() is kDocument and the codec writes the bytes verbatim, so a reply can carry documents
+// that were never a Document. Only the codec (EncodeTo, EncodedSize, DecodeRaw), Compare, Hash
+// and ToJson look inside; is_document() is false for it (DecodeRaw in codec.h gives a Document).
+// REQUIRES: the bytes are one valid BSON document.
+struct RawDocument {
+  std::shared_ptr<const std::string> buffer;
+  size_t offset = 0;
+  size_t size = 0;
+  std::string_view bytes() const { return std::string_view(*buffer).substr(offset, size); }
+  bool operator==(const RawDocument& other) const { return bytes() == other.bytes(); }
+};
+
 // An ordered list of (name, value) fields.
 class Document {
  public:
@@ -180,7 +194,7 @@ class Value {
   using Storage = std::variant<MinKey, double, std::string, Document, Array, Binary, Undefined,
                                ObjectId, bool, DateTime, Null, Regex, DBPointer, Code, Symbol,
                                std::shared_ptr<const CodeWithScope>, int32_t, Timestamp, int64_t,
-                               Decimal128, MaxKey>;
+                               Decimal128, MaxKey, RawDocument>;
 
   Value() : v_(Null{}) {}  // null
   Value(double d) : v_(d) {}
@@ -206,6 +220,7 @@ class Value {
   Value(Undefined u) : v_(u) {}
   Value(MinKey k) : v_(k) {}
   Value(MaxKey k) : v_(k) {}
+  Value(RawDocument r) : v_(std::move(r)) {}
 
   Type type() const;
   const Storage& storage() const { return v_; }
@@ -223,6 +238,8 @@ class Value {
   bool is_int64() const { return std::holds_alternative<int64_t>(v_); }
   bool is_double() const { return std::holds_alternative<double>(v_); }
   bool is_decimal() const { return std::holds_alternative<Decimal128>(v_); }
+  // An encoded document (RawDocument); type() is kDocument but is_document() is false.
+  bool is_raw_document() const { return std::holds_alternative<RawDocument>(v_); }
 
   // Typed access. REQUIRES: the matching is_*() is true.
   double as_double_exact() const { return std::get<double>(v_); }
@@ -241,6 +258,7 @@ class Value {
   const Decimal128& as_decimal() const { return std::get<Decimal128>(v_); }
   const Binary& as_binary() const { return std::get<Binary>(v_); }
   const Regex& as_regex() const { return std::get<Regex>(v_); }
+  const RawDocument& as_raw_document() const { return std::get<RawDocument>(v_); }
 
   // Numeric conversions. REQUIRES: is_number().
   double ToDouble() const;

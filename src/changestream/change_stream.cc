@@ -1,7 +1,11 @@
 #include "changestream/change_stream.h"
 
+#include <limits>
+
+#include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
+#include "bson/raw.h"
 #include "changestream/hub.h"
 #include "changestream/resume_token.h"
 #include "storage/key_encoding.h"
@@ -20,11 +24,8 @@ bool IsInternalNamespace(std::string_view db, std::string_view coll) {
 }
 
 
-bool InScopeOf(const bson::Document& entry, const WatchOptions& options) {
-  const std::string& op = entry.Get("op")->as_string();
-  const std::string& db = entry.Get("db")->as_string();
-  const bson::Value* coll_v = entry.Get("coll");
-  std::string_view coll = coll_v ? std::string_view(coll_v->as_string()) : std::string_view();
+bool InScopeOf(std::string_view op, std::string_view db, std::string_view coll,
+               const WatchOptions& options) {
   if (!options.show_expanded_events && IsExpandedOnly(op)) return false;
   if (!options.db.empty() && db != options.db) return false;
   if (!options.collection.empty() && (op == "dropDatabase" || coll != options.collection)) {
@@ -32,6 +33,12 @@ bool InScopeOf(const bson::Document& entry, const WatchOptions& options) {
   }
   if (options.db.empty() && IsInternalNamespace(db, coll)) return false;
   return true;
+}
+
+bool InScopeOf(const bson::Document& entry, const WatchOptions& options) {
+  const bson::Value* coll_v = entry.Get("coll");
+  return InScopeOf(entry.Get("op")->as_string(), entry.Get("db")->as_string(),
+                   coll_v ? std::string_view(coll_v->as_string()) : std::string_view(), options);
 }
 
 // A collection stream ends at the drop or rename of its collection, a database stream at the
@@ -206,6 +213,231 @@ Result<std::optional<bson::Document>> BuildEvent(bson::Document&& entry,
                                                  const WatchOptions& options,
                                                  storage::Engine* engine) {
   return BuildEventImpl<true>(entry, options, engine);
+}
+
+// ---------------------------------------------------------------------------------------
+// Events as bytes
+
+namespace {
+
+bool IsCrud(std::string_view op) {
+  return op == "insert" || op == "update" || op == "replace" || op == "delete";
+}
+
+// The fields of a change-log entry the CRUD events read, as views of the entry's bytes.
+// Absent elements have type kEOO.
+struct RawEntry {
+  std::string_view op, db, coll;
+  bson::Timestamp ts;
+  bson::RawElement wall, dk, doc, pre, ud, ui;
+};
+
+Status MalformedEntry(std::string_view what) {
+  return Status(ErrorCode::kInvalidBSON, "malformed change-log entry: " + std::string(what));
+}
+
+Status ParseRawEntry(std::string_view raw, RawEntry* r) {
+  bson::RawIterator it(raw);
+  bson::RawElement e;
+  bool has_op = false, has_db = false, has_ts = false;
+  while (it.Next(&e)) {
+    std::string_view n = e.name;
+    if (n.size() > 4) continue;  // every field the events read has a short name
+    auto string_field = [&](std::string_view* out, bool* has) -> Status {
+      if (e.type != bson::Type::kString) return MalformedEntry("'" + std::string(n) + "' is not a string");
+      *out = e.string_value();
+      if (has) *has = true;
+      return Status::OK();
+    };
+    if (n == "op") {
+      EDDY_RETURN_IF_ERROR(string_field(&r->op, &has_op));
+    } else if (n == "db") {
+      EDDY_RETURN_IF_ERROR(string_field(&r->db, &has_db));
+    } else if (n == "coll") {
+      EDDY_RETURN_IF_ERROR(string_field(&r->coll, nullptr));
+    } else if (n == "ts") {
+      if (e.type != bson::Type::kTimestamp) return MalformedEntry("'ts' is not a timestamp");
+      r->ts = e.timestamp_value();
+      has_ts = true;
+    } else if (n == "wall") {
+      r->wall = e;
+    } else if (n == "dk") {
+      r->dk = e;
+    } else if (n == "doc") {
+      r->doc = e;
+    } else if (n == "pre") {
+      r->pre = e;
+    } else if (n == "ud") {
+      r->ud = e;
+    } else if (n == "ui") {
+      r->ui = e;
+    }
+  }
+  EDDY_RETURN_IF_ERROR(it.status());
+  if (!has_op || !has_db || !has_ts || r->wall.type == bson::Type::kEOO) {
+    return MalformedEntry("it lacks one of op, db, ts, wall");
+  }
+  if (r->dk.type != bson::Type::kEOO && r->dk.type != bson::Type::kDocument) {
+    return MalformedEntry("'dk' is not a document");
+  }
+  return Status::OK();
+}
+
+// The CRUD event of `r` (in scope under `options`) appended to *out, field for field as
+// BuildEventImpl makes it. On error *out is as before.
+Status AppendCrudEvent(const RawEntry& r, const WatchOptions& options, storage::Engine* engine,
+                       std::string* out) {
+  const size_t start = out->size();
+  ResumeToken token;
+  token.kind = ResumeToken::kEvent;
+  token.cluster_time = r.ts;
+  std::optional<bson::Value> id;  // documentKey._id, decoded (for the token and updateLookup)
+  if (r.dk.type == bson::Type::kDocument) {
+    bson::RawElement ide;
+    Status st;
+    if (bson::FindRawElement(r.dk.value, "_id", &ide, &st)) {
+      std::string one;
+      bson::RawBuilder b(&one);
+      b.AppendElement(ide);
+      b.Finish();
+      bson::DecodeOptions o;
+      o.validate_utf8 = false;  // checked when the document was written
+      EDDY_ASSIGN_OR_RETURN(bson::Document d, bson::Decode(one, o));
+      id = std::move(d.at(0).value);
+      token.document_key = storage::KeyString(*id);
+    } else if (!st.ok()) {
+      return st;
+    }
+  }
+  const bool update = r.op == "update";
+  bson::RawBuilder b(out);
+  size_t tok = b.OpenDocument("_id");
+  token.WriteData(b.AppendStringUninitialized("_data", token.DataSize()));
+  b.CloseDocument(tok);
+  b.AppendString("operationType", r.op);
+  b.AppendTimestamp("clusterTime", r.ts);
+  b.AppendElement("wallTime", r.wall);
+  if ((r.op == "insert" || r.op == "replace") && r.doc.type != bson::Type::kEOO) {
+    b.AppendElement("fullDocument", r.doc);
+  }
+  size_t ns = b.OpenDocument("ns");
+  b.AppendString("db", r.db);
+  if (!r.coll.empty()) b.AppendString("coll", r.coll);
+  b.CloseDocument(ns);
+  if (r.dk.type != bson::Type::kEOO) b.AppendElement("documentKey", r.dk);
+  auto fail = [&](Status s) {
+    out->resize(start);
+    return s;
+  };
+  if (update) {
+    bson::RawElement dp;
+    if (r.ud.type == bson::Type::kDocument && !options.show_expanded_events &&
+        bson::FindRawElement(r.ud.value, "disambiguatedPaths", &dp)) {
+      // disambiguatedPaths is reported only with showExpandedEvents (as mongod 7.0 does).
+      size_t ud = b.OpenDocument("updateDescription");
+      bson::RawIterator it(r.ud.value);
+      bson::RawElement f;
+      while (it.Next(&f)) {
+        if (f.name != "disambiguatedPaths") b.AppendElement(f);
+      }
+      b.CloseDocument(ud);
+    } else if (r.ud.type != bson::Type::kEOO) {
+      b.AppendElement("updateDescription", r.ud);
+    } else {
+      size_t ud = b.OpenDocument("updateDescription");
+      b.CloseDocument(b.OpenDocument("updatedFields"));
+      b.CloseArray(b.OpenArray("removedFields"));
+      b.CloseArray(b.OpenArray("truncatedArrays"));
+      b.CloseDocument(ud);
+    }
+    switch (options.full_document) {
+      case FullDocument::kDefault:
+        break;
+      case FullDocument::kUpdateLookup: {
+        // The current version of the document, or null if it is gone (as MongoDB does).
+        std::optional<bson::Document> found;
+        if (engine != nullptr && id) {
+          std::unique_ptr<storage::ReadView> view = engine->NewReadView();
+          storage::CollectionPtr c = view->catalog().Find(std::string(r.db), std::string(r.coll));
+          if (c) {
+            Result<std::optional<bson::Document>> read = view->FindById(*c, *id);
+            if (!read.ok()) return fail(read.status());
+            found = std::move(read).value();
+          }
+        }
+        if (found) {
+          b.AppendValue("fullDocument", bson::Value(std::move(*found)));
+        } else {
+          b.AppendNull("fullDocument");
+        }
+        break;
+      }
+      case FullDocument::kWhenAvailable:
+      case FullDocument::kRequired:
+        if (r.doc.type != bson::Type::kEOO) {
+          b.AppendElement("fullDocument", r.doc);
+        } else if (options.full_document == FullDocument::kRequired) {
+          return fail(Status(static_cast<ErrorCode>(47),
+                             "Change stream was configured to require a post-image for all "
+                             "update, delete and replace events, but the post-image was not "
+                             "found for event: " +
+                                 std::string(bson::ToJson(token.ToDocument()))));
+        } else {
+          b.AppendNull("fullDocument");
+        }
+        break;
+    }
+  }
+  if (r.op != "insert" && options.full_document_before_change != FullDocumentBeforeChange::kOff) {
+    if (r.pre.type != bson::Type::kEOO) {
+      b.AppendElement("fullDocumentBeforeChange", r.pre);
+    } else if (options.full_document_before_change == FullDocumentBeforeChange::kRequired) {
+      return fail(Status(static_cast<ErrorCode>(47),
+                         "Change stream was configured to require a pre-image for all update, "
+                         "delete and replace events, but no pre-image was found"));
+    } else {
+      b.AppendNull("fullDocumentBeforeChange");
+    }
+  }
+  if (options.show_expanded_events && r.ui.type != bson::Type::kEOO) {
+    b.AppendElement("collectionUUID", r.ui);
+  }
+  b.Finish();
+  return Status::OK();
+}
+
+// The first field's value of an encoded event (its _id) and that token's _data.
+std::string_view EventTokenData(std::string_view event) {
+  bson::RawElement id, data;
+  if (!bson::FindRawElement(event, "_id", &id) || id.type != bson::Type::kDocument) return {};
+  if (!bson::FindRawElement(id.value, "_data", &data) || data.type != bson::Type::kString) return {};
+  return data.string_value();
+}
+
+Result<bson::Document> DecodeEvent(std::string_view bytes) {
+  bson::DecodeOptions o;
+  o.max_size = std::numeric_limits<int32_t>::max();  // events may exceed 16 MiB (split later)
+  o.validate_utf8 = false;                           // made of checked documents
+  return bson::Decode(bytes, o);
+}
+
+}  // namespace
+
+Result<bool> BuildEncodedEvent(std::string_view raw_entry, const WatchOptions& options,
+                               storage::Engine* engine, std::string* out) {
+  RawEntry r;
+  EDDY_RETURN_IF_ERROR(ParseRawEntry(raw_entry, &r));
+  if (!InScopeOf(r.op, r.db, r.coll, options)) return false;
+  if (IsCrud(r.op)) {
+    EDDY_RETURN_IF_ERROR(AppendCrudEvent(r, options, engine, out));
+    return true;
+  }
+  EDDY_ASSIGN_OR_RETURN(bson::Document entry, DecodeEntry(raw_entry));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event,
+                        BuildEvent(std::move(entry), options, engine));
+  if (!event) return false;
+  bson::EncodeTo(*event, out);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,20 +638,52 @@ ChangeStream::ChangeStream(storage::Engine* engine, std::shared_ptr<const Intere
 
 ChangeStream::~ChangeStream() { CancelWake(); }
 
-Status ChangeStream::Consume(bson::Timestamp ts, const bson::Document& entry,
-                             bson::Document* own) {
+Status ChangeStream::Consume(bson::Timestamp ts, std::string_view raw,
+                             const bson::Document* decoded) {
   const WatchOptions& o = interest_->options();
+  if (interest_->matches_everything()) {
+    // Every event in scope is ours: CRUD events are made from the entry's bytes, no entry or
+    // event is ever decoded (BuildEncodedEvent decodes the other, rare, kinds).
+    RawEntry r;
+    EDDY_RETURN_IF_ERROR(ParseRawEntry(raw, &r));
+    if (!InScopeOf(r.op, r.db, r.coll, o)) {
+      position_ = ts;
+      return Status::OK();
+    }
+    if (IsCrud(r.op)) {  // never ends a stream
+      const size_t start = ready_bytes_.size();
+      EDDY_RETURN_IF_ERROR(AppendCrudEvent(r, o, engine_, &ready_bytes_));
+      Ready(start);
+      position_ = ts;
+      return Status::OK();
+    }
+  }
+  // A filter (or an entry that is not a CRUD write): the event is a Document for the matcher.
+  bson::Document own;
+  if (decoded == nullptr) {
+    EDDY_ASSIGN_OR_RETURN(own, DecodeEntry(raw));
+    decoded = &own;
+  }
+  const bson::Document& entry = *decoded;
   // Most entries are not for this stream: decide that without building the event.
   if (!interest_->MayConcern(entry)) {
     position_ = ts;
     return Status::OK();
   }
-  Result<std::optional<bson::Document>> built =
-      own ? BuildEvent(std::move(*own), o, engine_) : BuildEvent(entry, o, engine_);
+  const bool ends = EndsStream(entry, o);
+  // The entry's documents move into the event when the entry is ours (not a hub ring entry);
+  // it keeps "wall" (BuildEvent).
+  Result<std::optional<bson::Document>> built = decoded == &own
+                                                    ? BuildEvent(std::move(own), o, engine_)
+                                                    : BuildEvent(entry, o, engine_);
   EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> event, std::move(built));
   position_ = ts;
-  if (event && interest_->matcher().Matches(*event)) ready_.push_back(std::move(*event));
-  if (EndsStream(entry, o)) {
+  if (event && interest_->matcher().Matches(*event)) {
+    const size_t start = ready_bytes_.size();
+    bson::EncodeTo(*event, &ready_bytes_);
+    Ready(start);
+  }
+  if (ends) {
     ResumeToken t;
     t.cluster_time = ts;
     t.kind = ResumeToken::kInvalidate;
@@ -429,15 +693,26 @@ Status ChangeStream::Consume(bson::Timestamp ts, const bson::Document& entry,
     inv.Append("clusterTime", ts);
     inv.Append("wallTime", *entry.Get("wall"));
     // A $match may drop the invalidate; the stream ends either way (as mongod's does).
-    if (interest_->matcher().Matches(inv)) ready_.push_back(std::move(inv));
+    if (interest_->matcher().Matches(inv)) {
+      const size_t start = ready_bytes_.size();
+      bson::EncodeTo(inv, &ready_bytes_);
+      Ready(start);
+    }
     invalidated_ = true;
   }
   return Status::OK();
 }
 
 Status ChangeStream::Fill() {
+  if (ready_empty()) {
+    ready_bytes_.clear();
+    ready_.clear();
+    ready_head_ = 0;
+  }
   if (pending_invalidate_) {
-    ready_.push_back(std::move(*pending_invalidate_));
+    const size_t start = ready_bytes_.size();
+    bson::EncodeTo(*pending_invalidate_, &ready_bytes_);
+    Ready(start);
     pending_invalidate_.reset();
     invalidated_ = true;
     return Status::OK();
@@ -456,58 +731,70 @@ Status ChangeStream::Fill() {
     std::vector<TailEntryPtr> ring;
     if (hub_->Read(position_, batch, &ring)) {
       for (const TailEntryPtr& e : ring) {
-        // Ring entries are shared by every stream: the event copies from them.
-        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->entry, nullptr));
+        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->raw, &e->entry));
         if (invalidated_) return Status::OK();
       }
       // Entries the tailer has not reached yet come from the engine below.
       if (ring.size() == batch || !(position_ < engine_->committed())) return Status::OK();
     }
   }
-  // Straight from the engine's bytes: each entry is decoded once and is ours to take from.
-  // A batch stops after kMaxFillBytes of entries: the events it makes are held until read.
+  // Straight from the engine's bytes. A batch stops after kMaxFillBytes of entries: the
+  // events it makes are held until read.
   constexpr size_t kMaxFillBytes = 16 * 1024 * 1024;
   Status status;
   size_t bytes = 0;
   EDDY_RETURN_IF_ERROR(
       engine_->ScanChangeLog(position_, batch, [&](bson::Timestamp ts, std::string_view raw) {
         bytes += raw.size();
-        Result<bson::Document> decoded = DecodeEntry(raw);
-        if (!decoded.ok()) {
-          status = decoded.status();
-          return false;
-        }
-        status = Consume(ts, *decoded, &decoded.value());
+        status = Consume(ts, raw, nullptr);
         return status.ok() && !invalidated_ && bytes < kMaxFillBytes;
       }).status());
   return status;
 }
 
+Result<bool> ChangeStream::TryNextEncoded(std::string* out) {
+  if (ready_empty()) EDDY_RETURN_IF_ERROR(Fill());
+  if (ready_empty()) return false;
+  const Span span = ready_[ready_head_++];
+  std::string_view event(ready_bytes_.data() + span.offset, span.size);
+  last_token_data_.assign(EventTokenData(event));
+  out->append(event);
+  return true;
+}
+
+Result<bool> ChangeStream::NextEncoded(std::chrono::steady_clock::time_point deadline,
+                                       std::string* out) {
+  for (;;) {
+    EDDY_ASSIGN_OR_RETURN(bool got, TryNextEncoded(out));
+    if (got || invalidated()) return got;
+    if (!engine_->WaitForCommit(position_, deadline)) return false;
+  }
+}
+
 Result<std::optional<bson::Document>> ChangeStream::TryNext() {
-  if (ready_.empty()) EDDY_RETURN_IF_ERROR(Fill());
-  if (ready_.empty()) return std::optional<bson::Document>();
-  bson::Document e = std::move(ready_.front());
-  ready_.pop_front();
-  last_token_data_.assign(e.Get("_id")->as_document().Get("_data")->as_string());
+  std::string bytes;
+  EDDY_ASSIGN_OR_RETURN(bool got, TryNextEncoded(&bytes));
+  if (!got) return std::optional<bson::Document>();
+  EDDY_ASSIGN_OR_RETURN(bson::Document e, DecodeEvent(bytes));
   return std::optional<bson::Document>(std::move(e));
 }
 
 Result<std::optional<bson::Document>> ChangeStream::Next(std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> e, TryNext());
-    if (e || invalidated()) return e;
-    if (!engine_->WaitForCommit(position_, deadline)) return std::optional<bson::Document>();
-  }
+  std::string bytes;
+  EDDY_ASSIGN_OR_RETURN(bool got, NextEncoded(deadline, &bytes));
+  if (!got) return std::optional<bson::Document>();
+  EDDY_ASSIGN_OR_RETURN(bson::Document e, DecodeEvent(bytes));
+  return std::optional<bson::Document>(std::move(e));
 }
 
 bson::Document ChangeStream::resume_token() const {
   if (!last_token_data_.empty()) {
     bson::Document last{{"_data", last_token_data_}};
-    if (!ready_.empty()) return last;
+    if (!ready_empty()) return last;
     // The last event returned is the last position scanned: its own token.
     Result<ResumeToken> t = ResumeToken::Parse(bson::Value(last));
     if (t.ok() && t->cluster_time == position_) return last;
-  } else if (!ready_.empty()) {
+  } else if (!ready_empty()) {
     return bson::Document();  // events are queued but none was returned yet (as before)
   }
   return ResumeToken::HighWaterMark(position_).ToDocument();
@@ -515,7 +802,7 @@ bson::Document ChangeStream::resume_token() const {
 
 bool ChangeStream::ArmWake(std::chrono::steady_clock::time_point deadline,
                            std::function<void()> wake) {
-  if (hub_ == nullptr || !ready_.empty() || pending_invalidate_ || invalidated_) return false;
+  if (hub_ == nullptr || !ready_empty() || pending_invalidate_ || invalidated_) return false;
   CancelWake();
   std::shared_ptr<Skip> skip = skip_;
   uint64_t from = position_.AsUint64();

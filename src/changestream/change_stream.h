@@ -11,11 +11,12 @@
 #pragma once
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "bson/value.h"
@@ -72,6 +73,8 @@ class Interest {
   // The index anchor: every event passing the filter has one of `values` at `path` of the
   // change-log entry (path "op" for operationType). Empty path: no anchor.
   const std::string& anchor_path() const { return anchor_path_; }
+  // The filter is empty: every event in scope is the stream's (no event need be decoded).
+  bool matches_everything() const { return options_.filter.empty(); }
   const std::vector<bson::Value>& anchor_values() const { return anchor_values_; }
 
  private:
@@ -103,10 +106,14 @@ class ChangeStream {
   Result<std::optional<bson::Document>> Next(std::chrono::steady_clock::time_point deadline);
   // The next event if one is committed already, without waiting.
   Result<std::optional<bson::Document>> TryNext();
+  // The same as BSON bytes appended to *out (the stream builds events as bytes; the wire
+  // cursor sends them as they are). False when no event arrived in time (nothing appended).
+  Result<bool> NextEncoded(std::chrono::steady_clock::time_point deadline, std::string* out);
+  Result<bool> TryNextEncoded(std::string* out);
   // Resumes after everything seen so far (the last event, or the last scanned position).
   bson::Document resume_token() const;
   // True once the stream returned its invalidate: it has no more events.
-  bool invalidated() const { return invalidated_ && ready_.empty(); }
+  bool invalidated() const { return invalidated_ && ready_empty(); }
 
   // Asks the hub to call `wake` once, when an entry after everything read so far concerns
   // this stream or at `deadline`. False when it must not wait (there may be events to read
@@ -121,15 +128,26 @@ class ChangeStream {
   struct Skip;
   ChangeStream(storage::Engine* engine, std::shared_ptr<const Interest> interest, Hub* hub);
   Status Fill();
-  // Turns one entry into the stream's events. `own`: &entry when the entry is the stream's own
-  // (not a shared hub entry), so its documents may move into the event; else null.
-  Status Consume(bson::Timestamp ts, const bson::Document& entry, bson::Document* own);
+  // Turns one entry (its bytes `raw`, and the decoded entry when a hub ring entry has it)
+  // into the stream's events, appended to the ready queue as bytes.
+  Status Consume(bson::Timestamp ts, std::string_view raw, const bson::Document* decoded);
+  // Queues the event just appended to ready_bytes_ at `start`.
+  void Ready(size_t start) { ready_.push_back(Span{start, ready_bytes_.size() - start}); }
+  bool ready_empty() const { return ready_head_ == ready_.size(); }
 
   storage::Engine* engine_;
   std::shared_ptr<const Interest> interest_;
   Hub* hub_;
   bson::Timestamp position_;  // every entry <= position_ has been consumed
-  std::deque<bson::Document> ready_;
+  // Events made but not returned yet: encoded back to back in ready_bytes_, ready_[ready_head_
+  // ...] in order (both are reset once all are returned, keeping their capacity).
+  struct Span {
+    size_t offset;
+    size_t size;
+  };
+  std::string ready_bytes_;
+  std::vector<Span> ready_;
+  size_t ready_head_ = 0;
   // _data of the last returned event's token: assigned in place, so returning an event
   // reuses the buffer instead of copying a token document.
   std::string last_token_data_;
@@ -152,5 +170,12 @@ Result<std::optional<bson::Document>> BuildEvent(const bson::Document& entry,
 Result<std::optional<bson::Document>> BuildEvent(bson::Document&& entry,
                                                  const WatchOptions& options,
                                                  storage::Engine* engine);
+// The event as BSON bytes appended to *out, from the change-log entry's bytes: insert,
+// update, replace and delete events are assembled from the entry's elements (its documents
+// copied as bytes, never decoded), other entries go through BuildEvent. Gives exactly the
+// bytes of BuildEvent's document. False (nothing appended) when the entry is not an event
+// under the options; errors as BuildEvent's, or InvalidBSON for a malformed entry.
+Result<bool> BuildEncodedEvent(std::string_view raw_entry, const WatchOptions& options,
+                               storage::Engine* engine, std::string* out);
 
 }  // namespace eddy::changestream

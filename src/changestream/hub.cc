@@ -240,7 +240,7 @@ void Hub::Loop() {
       bool lost = false;
       std::optional<bson::Timestamp> undecodable;
       if (read.ok()) {
-        for (const storage::ChangeLogEntry& raw : *read) {
+        for (storage::ChangeLogEntry& raw : *read) {
           Result<bson::Document> doc = DecodeEntry(raw.raw);
           if (!doc.ok()) {
             // Not servable from the ring: streams reach it through the engine (and report
@@ -252,6 +252,7 @@ void Hub::Loop() {
           te->ts = raw.ts;
           te->bytes = raw.raw.size();
           te->entry = std::move(doc).value();
+          te->raw = std::move(raw.raw);
           entries.push_back(std::move(te));
         }
       } else {

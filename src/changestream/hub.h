@@ -52,13 +52,15 @@ Result<bson::Document> DecodeEntry(std::string_view raw);
 struct TailEntry {
   bson::Timestamp ts;
   bson::Document entry;  // the change-log document (docs/formats/change_log.md)
-  size_t bytes = 0;      // its encoded size
+  std::string raw;       // its bytes (streams without a filter build events from them)
+  size_t bytes = 0;      // raw.size()
 };
 using TailEntryPtr = std::shared_ptr<const TailEntry>;
 
 struct HubOptions {
-  // The ring keeps at most this many of the newest entries and bytes. Streams further
-  // behind read the engine's change log. Default: 65536 entries, 64 MiB
+  // The ring keeps at most this many of the newest entries and bytes (of encoded entries;
+  // each is held both encoded and decoded). Streams further behind read the engine's change
+  // log. Default: 65536 entries, 64 MiB
   size_t ring_entries = 65536;
   size_t ring_bytes = size_t{64} << 20;
   // Entries read from the engine per step. Default: 1024

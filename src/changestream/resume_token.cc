@@ -14,8 +14,7 @@ int Nibble(char c) {
 }
 }  // namespace
 
-bson::Document ResumeToken::ToDocument() const {
-  // Hex-encoded straight into the one string the token holds (this runs for every event).
+void ResumeToken::WriteData(char* out) const {
   unsigned char head[12];
   head[0] = 0x02;
   uint64_t ts = cluster_time.AsUint64();
@@ -23,14 +22,18 @@ bson::Document ResumeToken::ToDocument() const {
   head[9] = static_cast<unsigned char>(kind);
   head[10] = static_cast<unsigned char>(fragment >> 8);
   head[11] = static_cast<unsigned char>(fragment & 0xFF);
-  std::string hex((sizeof(head) + document_key.size()) * 2, '\0');
-  char* out = hex.data();
   auto put = [&out](unsigned char c) {
     *out++ = kHex[c >> 4];
     *out++ = kHex[c & 15];
   };
   for (unsigned char c : head) put(c);
   for (char c : document_key) put(static_cast<unsigned char>(c));
+}
+
+bson::Document ResumeToken::ToDocument() const {
+  // Hex-encoded straight into the one string the token holds.
+  std::string hex(DataSize(), '\0');
+  WriteData(hex.data());
   bson::Document d;
   d.Append("_data", std::move(hex));
   return d;

@@ -26,6 +26,9 @@ struct ResumeToken {
   std::string document_key;  // key string of documentKey._id, raw bytes (may be empty)
 
   bson::Document ToDocument() const;  // {_data: "..."}
+  // The _data string: DataSize() hex digits, written by WriteData (no allocation).
+  size_t DataSize() const { return (12 + document_key.size()) * 2; }
+  void WriteData(char* out) const;
   // Errors: BadValue naming what is wrong ("resume token must be a document with a string
   // _data field", "malformed resume token: ...").
   static Result<ResumeToken> Parse(const bson::Value& token);

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "bson/codec.h"
 #include "bson/json.h"
 #include "changestream/hub.h"
 #include "changestream/resume_token.h"
@@ -213,6 +214,171 @@ TEST_F(ChangeStreamTest, MovingBuildEventEqualsCopyingBuildEvent) {
     EXPECT_TRUE(ops.count(op)) << op;
   }
   EXPECT_TRUE(saw_pre);  // pre-images were logged and moved too
+}
+
+// Streams without a filter build CRUD events from the change-log entry's bytes. For every
+// kind of entry and option set that gives exactly the bytes of BuildEvent's document (field
+// order, types, disambiguatedPaths only with showExpandedEvents, updateLookup, images and
+// their errors).
+TEST_F(ChangeStreamTest, EncodedEventEqualsBuildEvent) {
+  ASSERT_TRUE(db_->CreateCollection("shop", "c", J("{changeStreamPreAndPostImages: {enabled: true}}")).ok());
+  ASSERT_TRUE(db_->Insert("shop", "c", {J("{_id: 1, a: [{'1': 1}], s: 'x'}"), J("{_id: 2}"),
+                                        J("{_id: {k: 'compound', n: [1, 2]}, v: 1}")}).errors.empty());
+  ASSERT_TRUE(db_->Update("shop", "c", {J("{_id: 1}"), J("{$set: {'a.0.1': 2, s: 'y'}, $unset: {q: 1}}")}).ok());
+  ASSERT_TRUE(db_->Update("shop", "c", {J("{_id: 2}"), J("{r: 1}")}).ok());
+  ASSERT_TRUE(db_->Update("shop", "c", {J("{_id: {k: 'compound', n: [1, 2]}}"), J("{$inc: {v: 1}}")}).ok());
+  ASSERT_TRUE(db_->Delete("shop", "c", J("{_id: 2}"), 1).ok());
+  // A collection without images: required images are errors, whenAvailable ones null.
+  ASSERT_TRUE(db_->Insert("shop", "plain", {J("{_id: 'p', x: 1}")}).errors.empty());
+  ASSERT_TRUE(db_->Update("shop", "plain", {J("{_id: 'p'}"), J("{$set: {x: 2}}")}).ok());
+  ASSERT_TRUE(db_->Update("shop", "plain", {J("{_id: 'p'}"), J("{x: 3}")}).ok());
+  ASSERT_TRUE(db_->Delete("shop", "plain", J("{_id: 'p'}"), 1).ok());
+  ASSERT_TRUE(db_->Insert("other", "c", {J("{_id: 1}")}).errors.empty());
+  ASSERT_TRUE(db_->CreateIndex("shop", "c", J("{s: 1}")).ok());
+  ASSERT_TRUE(db_->RenameCollection("shop", "c", "shop", "d").ok());
+  ASSERT_TRUE(db_->DropCollection("shop", "d").ok());
+  ASSERT_TRUE(db_->DropDatabase("shop").ok());
+  auto entries = db_->engine().ReadChangeLog(bson::Timestamp(), 1000);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_GE(entries->size(), 15u);
+
+  std::vector<WatchOptions> table(10, WatchOptions{"shop"});
+  table[1].full_document = FullDocument::kUpdateLookup;
+  table[2].full_document = FullDocument::kWhenAvailable;
+  table[2].full_document_before_change = FullDocumentBeforeChange::kWhenAvailable;
+  table[3].full_document = FullDocument::kRequired;
+  table[4].full_document_before_change = FullDocumentBeforeChange::kRequired;
+  table[5].show_expanded_events = true;
+  table[5].full_document = FullDocument::kWhenAvailable;
+  table[6].db.clear();  // a deployment stream
+  table[7].collection = "c";
+  table[7].full_document = FullDocument::kUpdateLookup;
+  table[7].full_document_before_change = FullDocumentBeforeChange::kWhenAvailable;
+  table[8].collection = "plain";
+  table[8].show_expanded_events = true;
+  table[9].db = "other";
+  size_t events = 0, errors = 0, skipped = 0;
+  for (size_t t = 0; t < table.size(); ++t) {
+    for (const storage::ChangeLogEntry& raw : *entries) {
+      auto entry = DecodeEntry(raw.raw);
+      ASSERT_TRUE(entry.ok());
+      SCOPED_TRACE("options " + std::to_string(t) + ", entry " + bson::ToJson(*entry));
+      auto built = BuildEvent(*entry, table[t], &db_->engine());
+      std::string bytes = "x";  // BuildEncodedEvent appends
+      auto encoded = BuildEncodedEvent(raw.raw, table[t], &db_->engine(), &bytes);
+      ASSERT_EQ(built.ok(), encoded.ok()) << (built.ok() ? encoded.status() : built.status()).ToString();
+      if (!built.ok()) {
+        EXPECT_EQ(built.status().ToString(), encoded.status().ToString());
+        EXPECT_EQ(bytes, "x");
+        ++errors;
+        continue;
+      }
+      ASSERT_EQ(built->has_value(), *encoded);
+      if (!*encoded) {
+        EXPECT_EQ(bytes, "x");
+        ++skipped;
+        continue;
+      }
+      EXPECT_EQ(bytes.substr(1), bson::Encode(**built))
+          << bson::ToJson(**built, bson::JsonMode::kCanonical);
+      ++events;
+    }
+  }
+  EXPECT_GT(events, 60u);
+  EXPECT_GE(errors, 3u);  // required post-image (update) and pre-images (update, replace, delete)
+  EXPECT_GT(skipped, 20u);
+}
+
+TEST_F(ChangeStreamTest, MalformedEntriesAreErrorsNotCrashes) {
+  WatchOptions o{"shop"};
+  std::string out;
+  std::string good = bson::Encode(J("{ts: Timestamp(1, 1), wall: new Date(0), op: 'insert', "
+                                    "db: 'shop', coll: 'c', dk: {_id: 1}, doc: {_id: 1}}"));
+  ASSERT_TRUE(BuildEncodedEvent(good, o, nullptr, &out).ok());
+  struct Case {
+    std::string bytes;
+    const char* message;
+  };
+  std::vector<Case> cases = {
+      {good.substr(0, good.size() - 1), "malformed BSON"},
+      {std::string("garbage"), "malformed BSON"},
+      {bson::Encode(J("{ts: Timestamp(1, 1), wall: new Date(0), db: 'shop', coll: 'c'}")),
+       "lacks one of op, db, ts, wall"},
+      {bson::Encode(J("{ts: 1, wall: new Date(0), op: 'insert', db: 'shop'}")), "'ts' is not a timestamp"},
+      {bson::Encode(J("{ts: Timestamp(1, 1), wall: new Date(0), op: 5, db: 'shop'}")), "'op' is not a string"},
+      {bson::Encode(J("{ts: Timestamp(1, 1), wall: new Date(0), op: 'insert', db: 'shop', "
+                      "coll: 'c', dk: 1}")),
+       "'dk' is not a document"},
+  };
+  for (const Case& c : cases) {
+    out.clear();
+    auto r = BuildEncodedEvent(c.bytes, o, nullptr, &out);
+    ASSERT_FALSE(r.ok()) << c.message;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidBSON);
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+// The same stream read from the hub's ring (shared decoded entries), from the engine (entry
+// bytes) and with a filter (events as Documents for the matcher) gives the same events; the
+// encoded and Document forms of each agree.
+TEST_F(ChangeStreamTest, RingEngineAndFilteredPathsAgree) {
+  ASSERT_TRUE(db_->CreateCollection("shop", "c", J("{changeStreamPreAndPostImages: {enabled: true}}")).ok());
+  WatchOptions o{"shop", "c"};
+  o.full_document = FullDocument::kWhenAvailable;
+  o.full_document_before_change = FullDocumentBeforeChange::kWhenAvailable;
+  Hub hub(&db_->engine());
+  // From here on every entry is in the hub's ring.
+  o.start_at_operation_time =
+      bson::Timestamp::FromUint64(db_->engine().committed().AsUint64() + 1);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(db_->Insert("shop", "c", {bson::Document{{"_id", int32_t{i}}, {"n", int32_t{i}}}}).errors.empty());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(db_->Update("shop", "c", {bson::Document{{"_id", int32_t{i}}}, J("{$inc: {n: 100}}")}).ok());
+    }
+    if (i % 7 == 0) {
+      ASSERT_TRUE(db_->Delete("shop", "c", bson::Document{{"_id", int32_t{i}}}, 1).ok());
+    }
+  }
+  ASSERT_TRUE(db_->DropCollection("shop", "c").ok());
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (hub.tail() < db_->engine().committed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  WatchOptions filtered = o;
+  filtered.filter = J("{operationType: {$in: ['insert', 'update', 'replace', 'delete', 'drop', 'invalidate']}}");
+  auto from_ring = ChangeStream::Open(&db_->engine(), o, &hub);
+  auto from_engine = ChangeStream::Open(&db_->engine(), o);
+  auto with_filter = ChangeStream::Open(&db_->engine(), filtered);
+  ASSERT_TRUE(from_ring.ok() && from_engine.ok() && with_filter.ok());
+  auto read_all = [](ChangeStream& cs, bool encoded) {
+    std::vector<std::string> out;
+    for (;;) {
+      std::string bytes;
+      if (encoded) {
+        auto got = cs.TryNextEncoded(&bytes);
+        EXPECT_TRUE(got.ok()) << got.status().ToString();
+        if (!got.ok() || !*got) break;
+      } else {
+        auto e = cs.TryNext();
+        EXPECT_TRUE(e.ok()) << e.status().ToString();
+        if (!e.ok() || !e->has_value()) break;
+        bytes = bson::Encode(**e);
+      }
+      out.push_back(bytes);
+    }
+    EXPECT_TRUE(cs.invalidated());
+    return out;
+  };
+  std::vector<std::string> ring = read_all(**from_ring, true);
+  std::vector<std::string> engine = read_all(**from_engine, false);
+  std::vector<std::string> filter = read_all(**with_filter, true);
+  EXPECT_EQ(ring.size(), 50u + 17u + 8u + 2u);  // inserts, updates, deletes, drop + invalidate
+  EXPECT_EQ(ring, engine);
+  EXPECT_EQ(ring, filter);
+  // The resume token after the last event is the invalidate's.
+  EXPECT_EQ((*from_ring)->resume_token(), (*from_engine)->resume_token());
 }
 
 // Watchers running during a write storm see every write exactly once, in commit order, and

@@ -6,6 +6,7 @@
 #include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
+#include "bson/raw.h"
 #include "changestream/change_stream.h"
 #include "changestream/resume_token.h"
 #include "query/agg/pipeline.h"
@@ -34,39 +35,36 @@ class FilteredChangeStreamCursor : public ServerCursor {
       : inner_(std::move(cs)), post_(std::move(post)), source_(std::move(source)), split_(split) {}
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override {
-    if (pending_.empty() && !post_ && !split_.enabled && out->empty()) {
-      // Nothing to transform or split: the stream's batch is the reply's (every event is
-      // within 16 MiB, or Emit's error).
+    if (pending_.empty() && !post_ && out->empty()) {
+      // Nothing to transform: the stream's batch (encoded events) is the reply's, unless an
+      // event is over 16 MiB (split, or Emit's error) or the batch would be.
       std::vector<size_t> sizes;
       EDDY_ASSIGN_OR_RETURN(inner_more_, inner_.NextBatch(batch_size, deadline, out, &sizes));
       size_t bytes = 0;
       for (size_t k = 0; k < out->size(); ++k) {
-        if (sizes[k] > kMaxEventBytes) {
-          bson::Document too_big = std::move((*out)[k].as_document());
-          out->clear();
-          // Emit reports it (BSONObjectTooLarge, naming $changeStreamSplitLargeEvent).
-          EDDY_RETURN_IF_ERROR(Emit(std::move(too_big), sizes[k]));
-          break;
-        }
-        if (k > 0 && bytes + sizes[k] > kMaxEventBytes) {
-          // The rest waits for the next getMore (the reply stays within 16 MiB).
+        if (sizes[k] > kMaxEventBytes || (k > 0 && bytes + sizes[k] > kMaxEventBytes)) {
+          // This event and the rest wait in pending_ (the reply stays within 16 MiB); a big
+          // one is split there or reported.
           for (size_t r = k; r < out->size(); ++r) {
-            pending_.push_back(Pending{std::move((*out)[r].as_document()), sizes[r]});
+            EDDY_RETURN_IF_ERROR(Emit(std::move((*out)[r]), sizes[r]));
           }
           out->resize(k);
           break;
         }
         bytes += sizes[k];
       }
-      if (!out->empty()) last_token_ = out->back().as_document().Get("_id")->as_document();
-      return !pending_.empty() || inner_more_;
+      if (!out->empty()) {
+        EDDY_ASSIGN_OR_RETURN(last_token_, EventId(out->back()));
+        return !pending_.empty() || inner_more_;
+      }
+      if (pending_.empty()) return inner_more_;
     }
     if (pending_.empty()) {
       bson::Array raw;
       std::vector<size_t> sizes;
       EDDY_ASSIGN_OR_RETURN(inner_more_, inner_.NextBatch(batch_size, deadline, &raw, &sizes));
       for (size_t k = 0; k < raw.size(); ++k) {
-        EDDY_RETURN_IF_ERROR(Transform(std::move(raw[k].as_document()), sizes[k]));
+        EDDY_RETURN_IF_ERROR(Transform(std::move(raw[k]), sizes[k]));
       }
     }
     // Batches stay within 16 MiB (fragments of one split event may span several).
@@ -80,7 +78,9 @@ class FilteredChangeStreamCursor : public ServerCursor {
       pending_.pop_front();
       ++moved;
     }
-    if (moved > 0) last_token_ = out->back().as_document().Get("_id")->as_document();
+    if (moved > 0) {
+      EDDY_ASSIGN_OR_RETURN(last_token_, EventId(out->back()));
+    }
     return !pending_.empty() || inner_more_;
   }
   std::optional<bson::Document> post_batch_resume_token() const override {
@@ -95,13 +95,31 @@ class FilteredChangeStreamCursor : public ServerCursor {
   }
 
  private:
+  // An event as a Document: the stream's events come encoded (bson::RawDocument).
+  static Result<bson::Document> AsDocument(bson::Value event) {
+    if (event.is_raw_document()) return bson::DecodeRaw(event.as_raw_document());
+    return std::move(event.as_document());
+  }
+  // An event's _id (its resume token).
+  static Result<bson::Document> EventId(const bson::Value& event) {
+    if (!event.is_raw_document()) return event.as_document().Get("_id")->as_document();
+    bson::RawElement id;
+    Status status;
+    if (!bson::FindRawElement(event.as_raw_document().bytes(), "_id", &id, &status)) {
+      if (status.ok()) status = Status(ErrorCode::kInternalError, "change event without _id");
+      return status;
+    }
+    return bson::Decode(id.value);
+  }
+
   // Runs the stages after $changeStream on one event and queues what they return.
   // `size`: the event's encoded size.
-  Status Transform(bson::Document event, size_t size) {
+  Status Transform(bson::Value event, size_t size) {
     if (!post_) return Emit(std::move(event), size);
-    bson::Value id = *event.Get("_id");
+    EDDY_ASSIGN_OR_RETURN(bson::Document doc, AsDocument(std::move(event)));
+    bson::Value id = *doc.Get("_id");
     std::vector<bson::Document> one;
-    one.push_back(std::move(event));
+    one.push_back(std::move(doc));
     EDDY_ASSIGN_OR_RETURN(auto stream, post_->Run(query::MakeVectorStream(std::move(one)), source_.get()));
     EDDY_ASSIGN_OR_RETURN(std::vector<bson::Document> results, query::DrainStream(*stream));
     for (bson::Document& r : results) {
@@ -120,28 +138,29 @@ class FilteredChangeStreamCursor : public ServerCursor {
     return Status::OK();
   }
 
-  // Queues one event, or its fragments.
-  Status Emit(bson::Document event, size_t size) {
+  // Queues one event (a Document or encoded), or its fragments.
+  Status Emit(bson::Value event, size_t size) {
     if (size <= kMaxEventBytes) {
       pending_.push_back(Pending{std::move(event), size});
       return Status::OK();
     }
+    EDDY_ASSIGN_OR_RETURN(bson::Document doc, AsDocument(std::move(event)));
     if (!split_.enabled) {
       return Status(ErrorCode::kBSONObjectTooLarge,
                     "BSONObj size: " + std::to_string(size) + " (0x" + Hex(size) +
                         ") is invalid. Size must be between 0 and 16793600(16MB). To split large "
                         "change events, add $changeStreamSplitLargeEvent as the last stage of the "
                         "change stream pipeline. First element: _id: " +
-                        bson::ToJson(*event.Get("_id")));
+                        bson::ToJson(*doc.Get("_id")));
     }
     // Fragments: the top-level fields in order, as many per fragment as fit next to the
     // fragment's own _id and splitEvent (mongod's $changeStreamSplitLargeEvent).
     EDDY_ASSIGN_OR_RETURN(changestream::ResumeToken token,
-                          changestream::ResumeToken::Parse(*event.Get("_id")));
+                          changestream::ResumeToken::Parse(*doc.Get("_id")));
     constexpr size_t kOverhead = 1024;  // _id token, splitEvent, document framing
     std::vector<bson::Document> parts(1);
     size_t used = 0;
-    for (bson::Field& f : event) {
+    for (bson::Field& f : doc) {
       if (f.name == "_id") continue;
       size_t fsize = bson::EncodedSize(bson::Document{{f.name, f.value}});
       if (fsize + kOverhead > kMaxEventBytes) {
@@ -184,8 +203,8 @@ class FilteredChangeStreamCursor : public ServerCursor {
   std::shared_ptr<query::AggSource> source_;
   Split split_;
   struct Pending {
-    bson::Document event;
-    size_t size;  // its encoded size
+    bson::Value event;  // a Document, or encoded (bson::RawDocument)
+    size_t size;        // its encoded size
   };
   std::deque<Pending> pending_;  // transformed, not yet returned
   bool inner_more_ = true;

@@ -65,21 +65,30 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
 Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
                                            std::chrono::steady_clock::time_point deadline,
                                            bson::Array* out, std::vector<size_t>* sizes) {
-  size_t bytes = 0;
-  while (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) {
-    if (cs_->invalidated()) return false;
+  // The events are encoded back to back into one buffer that the batch's documents share
+  // (bson::RawDocument): the reply copies them as they are, no event becomes a Document.
+  auto buffer = std::make_shared<std::string>();
+  std::vector<size_t> offsets;
+  while (batch_size <= 0 || static_cast<int64_t>(offsets.size()) < batch_size) {
+    if (cs_->invalidated()) break;
     // Wait only while the batch is empty: return what we have as soon as something arrived.
-    auto until = out->empty() ? deadline : std::chrono::steady_clock::now();
-    EDDY_ASSIGN_OR_RETURN(std::optional<bson::Document> e, cs_->Next(until));
-    if (!e) break;
-    size_t size = bson::EncodedSize(*e);
-    bytes += size;
-    sizes->push_back(size);
-    out->push_back(std::move(*e));
-    if (bytes > kMaxBatchBytes / 2) break;
+    auto until = offsets.empty() ? deadline : std::chrono::steady_clock::now();
+    const size_t start = buffer->size();
+    EDDY_ASSIGN_OR_RETURN(bool got, cs_->NextEncoded(until, buffer.get()));
+    if (!got) break;
+    offsets.push_back(start);
+    if (buffer->size() > kMaxBatchBytes / 2) break;
   }
   // An invalidate is the last event: the cursor closes with the batch that carries it.
-  return !cs_->invalidated();
+  const bool more = !cs_->invalidated();
+  std::shared_ptr<const std::string> shared = std::move(buffer);
+  out->reserve(out->size() + offsets.size());
+  for (size_t k = 0; k < offsets.size(); ++k) {
+    size_t end = k + 1 < offsets.size() ? offsets[k + 1] : shared->size();
+    sizes->push_back(end - offsets[k]);
+    out->push_back(bson::RawDocument{shared, offsets[k], end - offsets[k]});
+  }
+  return more;
 }
 
 CursorManager::CursorManager(std::chrono::milliseconds idle_timeout)
