@@ -22,7 +22,16 @@ std::string Status::ToString() const {
 
 Status Status::WithPrefix(std::string_view prefix) const {
   if (ok()) return *this;
-  return Status(code(), std::string(prefix) + std::string(message()));
+  Status out(code(), std::string(prefix) + std::string(message()));
+  if (has_extra_info()) return out.WithExtraInfo(rep_->extra);
+  return out;
+}
+
+Status Status::WithExtraInfo(std::string bson_document) const {
+  if (ok()) return *this;
+  Status out;
+  out.rep_ = std::make_shared<const Rep>(Rep{rep_->code, rep_->message, std::move(bson_document)});
+  return out;
 }
 
 }  // namespace eddy

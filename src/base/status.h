@@ -1,5 +1,7 @@
 // Status and Result<T>: errors are values carrying MongoDB's codes. Exceptions never cross a
-// module boundary; every error ends up on the wire as {ok: 0, code, codeName, errmsg}.
+// module boundary; every error ends up on the wire as {ok: 0, code, codeName, errmsg} plus
+// the error's extra fields, if any (MongoDB's ErrorExtraInfo: DuplicateKey's keyPattern and
+// keyValue, DocumentValidationFailure's errInfo).
 #pragma once
 #include <memory>
 #include <string>
@@ -15,7 +17,7 @@ class [[nodiscard]] Status {
  public:
   Status() = default;  // OK: one null pointer, so returning OK costs nothing.
   Status(ErrorCode code, std::string message)
-      : rep_(std::make_shared<const Rep>(Rep{code, std::move(message)})) {}
+      : rep_(std::make_shared<const Rep>(Rep{code, std::move(message), {}})) {}
   static Status OK() { return Status(); }
 
   bool ok() const { return rep_ == nullptr; }
@@ -26,13 +28,24 @@ class [[nodiscard]] Status {
   // "DuplicateKey (11000): E11000 duplicate key ..." for logs and test failures.
   std::string ToString() const;
 
-  // Returns a copy whose message is "<prefix><message>".
+  // Returns a copy whose message is "<prefix><message>" (extra info kept).
   Status WithPrefix(std::string_view prefix) const;
+
+  // Extra reply fields, as the bytes of one BSON document whose fields are appended to the
+  // error reply or writeErrors entry beside code/errmsg ({keyPattern, keyValue} or {errInfo}).
+  // base does not depend on bson, so the document travels encoded; empty when there is none
+  // (the common case costs one empty string in the error's shared state, nothing when OK).
+  std::string_view extra_info() const { return ok() ? std::string_view() : rep_->extra; }
+  bool has_extra_info() const { return !extra_info().empty(); }
+  // Returns a copy carrying `bson_document` as its extra info (replacing any). On an OK
+  // status returns OK: success has no error fields.
+  Status WithExtraInfo(std::string bson_document) const;
 
  private:
   struct Rep {
     ErrorCode code;
     std::string message;
+    std::string extra;  // encoded BSON document or empty
   };
   std::shared_ptr<const Rep> rep_;  // immutable, so copies share it
 };

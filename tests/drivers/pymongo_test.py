@@ -9,6 +9,7 @@ import pymongo
 from pymongo import InsertOne, UpdateOne, DeleteOne
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+import conformance_test
 from eddy_server import EddyServer
 
 results = []
@@ -176,6 +177,12 @@ def main():
         except Exception:
             traceback.print_exc()
             results.append(("exception", False))
+        # Error extra fields, validators, views, sessions (tests/drivers/conformance_test.py).
+        try:
+            conformance_test.run(server.uri, check)
+        except Exception:
+            traceback.print_exc()
+            results.append(("conformance exception", False))
     passed = sum(1 for _, ok in results if ok)
     failed = len(results) - passed
     print("pymongo: %d passed, %d failed" % (passed, failed))

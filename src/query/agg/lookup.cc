@@ -2,6 +2,7 @@
 // $out, $merge.
 #include <unordered_map>
 
+#include "bson/codec.h"
 #include "bson/compare.h"
 #include "query/agg/stage.h"
 
@@ -207,9 +208,11 @@ class OutStage : public Stage {
     std::unordered_map<Value, int, bson::ValueHash, bson::ValueEq> seen;
     for (const Document& d : docs) {
       if (!seen.emplace(*d.Get("_id"), 0).second) {
-        return Err(11000, "E11000 duplicate key error collection: " +
-                              (db.empty() ? rs.options.db : db) + "." + coll +
-                              " index: _id_ dup key: { _id: " + Json(*d.Get("_id")) + " }");
+        return Status(ErrorCode::kDuplicateKey,
+                      "E11000 duplicate key error collection: " + (db.empty() ? rs.options.db : db) +
+                          "." + coll + " index: _id_ dup key: { _id: " + Json(*d.Get("_id")) + " }")
+            .WithExtraInfo(bson::Encode(Document{{"keyPattern", Document{{"_id", int32_t{1}}}},
+                                                 {"keyValue", Document{{"_id", *d.Get("_id")}}}}));
       }
     }
     EDDY_RETURN_IF_ERROR(

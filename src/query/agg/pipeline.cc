@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "bson/codec.h"
 #include "bson/json.h"
 #include "query/agg/stage.h"
 #include "query/match/matcher.h"
@@ -455,9 +456,21 @@ Result<std::optional<Document>> ApplyMergeWhenMatched(const MergeSpec& spec,
       for (const bson::Field& f : incoming) out.Set(f.name, f.value);
       return std::optional<Document>(std::move(out));
     }
-    case WM::kFail:
-      return Err(11000, "$merge with whenMatched: fail found an existing document with the same "
-                        "values for the 'on' fields: " + Json(existing));
+    case WM::kFail: {
+      // As mongod's insert of the incoming document would: DuplicateKey with keyPattern (the
+      // 'on' fields, which a unique index covers) and keyValue.
+      Document pattern, value;
+      for (const std::string& f : spec.on) {
+        pattern.Append(f, int32_t{1});
+        const Value* v = incoming.Get(f);
+        value.Append(f, v ? *v : Value());
+      }
+      return Status(ErrorCode::kDuplicateKey,
+                    "$merge with whenMatched: fail found an existing document with the same "
+                    "values for the 'on' fields: " + Json(existing))
+          .WithExtraInfo(bson::Encode(Document{{"keyPattern", std::move(pattern)},
+                                               {"keyValue", std::move(value)}}));
+    }
     case WM::kPipeline: {
       AggOptions opts;
       opts.db = spec.db;

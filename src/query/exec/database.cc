@@ -8,6 +8,9 @@
 #include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
+#include "query/exec/duplicate_key.h"
+#include "query/exec/validation.h"
+#include "query/exec/views.h"
 #include "query/match/matcher.h"
 #include "query/projection/projection.h"
 #include "query/sort/sort.h"
@@ -357,7 +360,7 @@ Result<std::string> Database::CreateIndex(std::string_view db, std::string_view 
     }
     return txn.CreateIndex(db, coll, index).status();
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) return WithDuplicateKeyInfo(*engine_->catalog(), std::move(s), &index);
   return name;
 }
 
@@ -367,7 +370,7 @@ Status Database::DropIndex(std::string_view db, std::string_view coll, std::stri
 
 InsertResult Database::Insert(std::string_view db, std::string_view coll,
                               std::vector<bson::Document> docs, bool ordered,
-                              storage::WriteOptions write) {
+                              storage::WriteOptions write, bool bypass_document_validation) {
   InsertResult result;
   std::vector<bson::Document> prepared;
   std::vector<size_t> positions;
@@ -389,9 +392,13 @@ InsertResult Database::Insert(std::string_view db, std::string_view coll,
   Status s = engine_->Write([&](storage::Txn& txn) -> Status {
     if (prepared.empty()) return Status::OK();
     EDDY_ASSIGN_OR_RETURN(storage::CollectionPtr c, txn.GetOrCreateCollection(db, coll));
+    if (IsView(*c)) return NotSupportedOnView(db, coll);
+    EDDY_ASSIGN_OR_RETURN(std::optional<CollectionValidator> validator,
+                          CollectionValidator::ForCollection(*c, bypass_document_validation));
     for (size_t k = 0; k < prepared.size(); ++k) {
       if (positions[k] >= stop_at) break;
-      Status is = txn.Insert(*c, prepared[k]);
+      Status is = validator ? validator->Check(nullptr, prepared[k]) : Status::OK();
+      if (is.ok()) is = txn.Insert(*c, prepared[k]);
       if (!is.ok()) {
         write_errors.push_back({positions[k], is});
         if (ordered) break;
@@ -410,6 +417,10 @@ InsertResult Database::Insert(std::string_view db, std::string_view coll,
     result.errors.clear();
     result.errors.push_back({0, s});
     return result;
+  }
+  if (!write_errors.empty()) {
+    std::shared_ptr<const storage::Catalog> catalog = engine_->catalog();
+    for (WriteError& e : write_errors) e.status = WithDuplicateKeyInfo(*catalog, std::move(e.status));
   }
   result.errors.insert(result.errors.end(), write_errors.begin(), write_errors.end());
   std::sort(result.errors.begin(), result.errors.end(),
@@ -437,7 +448,10 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
   Status s = engine_->Write([&](storage::Txn& txn) -> Status {
     storage::CollectionPtr c = txn.catalog().Find(db, coll);
     std::vector<std::pair<bson::Document, MatchDetails>> targets;
+    std::optional<CollectionValidator> validator;
     if (c) {
+      if (IsView(*c)) return NotSupportedOnView(db, coll);
+      EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, st.bypass_document_validation));
       PlanIterator it(&txn, *c, ChoosePlan(*c, st.filter, nullptr, cf.collator.get()));
       std::string_view raw;
       while (it.Next(&raw)) {
@@ -457,6 +471,7 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
       EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update.Apply(doc, ctx));
       result.matched++;
       if (!out.modified) continue;
+      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(&doc, out.document));
       bson::Document ud;
       if (!update.is_replacement()) ud = out.description.ToDocument();
       EDDY_RETURN_IF_ERROR(txn.Update(*c, doc, out.document,
@@ -472,12 +487,16 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
       doc = WithId(std::move(doc));
       EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
       EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(db, coll));
+      if (!validator) {
+        EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, st.bypass_document_validation));
+      }
+      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(nullptr, doc));
       EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
       result.upserted_id = *doc.Get("_id");
     }
     return Status::OK();
   }, st.write);
-  if (!s.ok()) return s;
+  if (!s.ok()) return WithDuplicateKeyInfo(*engine_->catalog(), std::move(s));
   return result;
 }
 
@@ -490,6 +509,7 @@ Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
   Status s = engine_->Write([&](storage::Txn& txn) -> Status {
     storage::CollectionPtr c = txn.catalog().Find(db, coll);
     if (!c) return Status::OK();
+    if (IsView(*c)) return NotSupportedOnView(db, coll);
     std::vector<bson::Document> targets;
     PlanIterator it(&txn, *c, ChoosePlan(*c, filter, nullptr, cf.collator.get()));
     std::string_view raw;
@@ -546,7 +566,10 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
     std::optional<bson::Document> target;
     MatchDetails target_details;
     std::vector<bson::Value> best_key;
+    std::optional<CollectionValidator> validator;
     if (c) {
+      if (IsView(*c)) return NotSupportedOnView(db, coll);
+      EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, req.bypass_document_validation));
       PlanIterator it(&txn, *c,
                       ChoosePlan(*c, req.filter, sort ? &*sort : nullptr, cf.collator.get()));
       std::string_view raw;
@@ -587,6 +610,7 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
       EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update->Apply(*target, ctx));
       result.updated_existing = true;
       if (out.modified) {
+        if (validator) EDDY_RETURN_IF_ERROR(validator->Check(&*target, out.document));
         bson::Document ud;
         if (!update->is_replacement()) ud = out.description.ToDocument();
         EDDY_RETURN_IF_ERROR(txn.Update(*c, *target, out.document,
@@ -606,6 +630,10 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
       doc = WithId(std::move(doc));
       EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
       EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(db, coll));
+      if (!validator) {
+        EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, req.bypass_document_validation));
+      }
+      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(nullptr, doc));
       EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
       result.n = 1;
       result.upserted_id = *doc.Get("_id");
@@ -616,7 +644,7 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
     }
     return Status::OK();
   }, req.write);
-  if (!s.ok()) return s;
+  if (!s.ok()) return WithDuplicateKeyInfo(*engine_->catalog(), std::move(s));
   return result;
 }
 

@@ -57,6 +57,7 @@ struct UpdateStatement {
   bool multi = false;
   bool upsert = false;
   storage::WriteOptions write;  // durability: writeConcern j:false acks before the fsync
+  bool bypass_document_validation = false;  // skip the collection's validator
 };
 
 struct UpdateResult {
@@ -84,6 +85,7 @@ struct FindAndModifyRequest {
   bool return_new = false;
   bool upsert = false;
   storage::WriteOptions write;  // durability: writeConcern j:false acks before the fsync
+  bool bypass_document_validation = false;  // skip the collection's validator
 };
 
 struct FindAndModifyResult {
@@ -132,8 +134,13 @@ class Database {
   // --- writes ---
   // Generates an ObjectId _id (first field) where missing. ordered: stop at the first error.
   // `write` chooses the durability (storage::WriteOptions) for this and the writes below.
+  // Writes check the collection's validator (query/exec/validation.h: 121
+  // DocumentValidationFailure with errInfo) unless bypass_document_validation; writes to a
+  // view fail with 166 CommandNotSupportedOnView; DuplicateKey errors carry keyPattern and
+  // keyValue (query/exec/duplicate_key.h).
   InsertResult Insert(std::string_view db, std::string_view coll, std::vector<bson::Document> docs,
-                      bool ordered = true, storage::WriteOptions write = {});
+                      bool ordered = true, storage::WriteOptions write = {},
+                      bool bypass_document_validation = false);
   Result<UpdateResult> Update(std::string_view db, std::string_view coll,
                               const UpdateStatement& statement);
   // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.

@@ -7,6 +7,7 @@
 
 #include "bson/compare.h"
 #include "query/expr/expression.h"
+#include "query/match/json_schema.h"
 #include "query/match/regex.h"
 #include "query/path.h"
 
@@ -868,6 +869,16 @@ Result<std::vector<NodePtr>> ParseLogicalArray(const std::string& op, const Valu
   return children;
 }
 
+// {$jsonSchema: {...}}: the whole document against a JSON schema.
+class JsonSchemaNode : public Node {
+ public:
+  explicit JsonSchemaNode(JsonSchema schema) : schema_(std::move(schema)) {}
+  bool Matches(const Document& doc, Ctx&) const override { return schema_.Matches(doc); }
+
+ private:
+  JsonSchema schema_;
+};
+
 Result<NodePtr> ParseTopLevelOperator(const Field& f, ParseState st) {
   const std::string& op = f.name;
   if (op == "$and" || op == "$or" || op == "$nor") {
@@ -897,7 +908,14 @@ Result<NodePtr> ParseTopLevelOperator(const Field& f, ParseState st) {
     return NodePtr(std::make_shared<ExprNode>(std::move(e), std::move(vars)));
   }
   if (op == "$where") return Bad("$where is not supported");
-  if (op == "$text" || op == "$jsonSchema" || op == "$sampleRate") {
+  if (op == "$jsonSchema") {
+    if (!f.value.is_document()) {
+      return Status(ErrorCode::kTypeMismatch, "$jsonSchema must be an object");
+    }
+    EDDY_ASSIGN_OR_RETURN(JsonSchema schema, JsonSchema::Parse(f.value.as_document()));
+    return NodePtr(std::make_shared<JsonSchemaNode>(std::move(schema)));
+  }
+  if (op == "$text" || op == "$sampleRate") {
     return Bad(op + " is not supported");
   }
   return Bad("unknown top level operator: " + op);

@@ -19,8 +19,9 @@
 //     together, strings and symbols together ...), except MinKey/MaxKey bounds; NaN equals NaN
 //     only; regex values compare as exact regexes under $eq, but /re/ and $regex match strings.
 // Supported: $eq $ne $gt $gte $lt $lte $in $nin $and $or $nor $not $exists $type $regex
-// $options $elemMatch $size $all $mod $expr $comment $alwaysTrue $alwaysFalse.
-// Unsupported ($where, $text, geo, $jsonSchema ...) are errors naming the operator.
+// $options $elemMatch $size $all $mod $expr $comment $alwaysTrue $alwaysFalse $jsonSchema
+// (query/match/json_schema.h).
+// Unsupported ($where, $text, geo ...) are errors naming the operator.
 //
 // Thread-safety: a Matcher is immutable after Compile(); copies share the compiled tree and
 // Matches() may run concurrently from any number of threads.

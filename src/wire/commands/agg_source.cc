@@ -6,6 +6,8 @@
 
 #include <atomic>
 
+#include "query/collation/collator.h"
+#include "query/exec/views.h"
 #include "storage/catalog.h"
 
 namespace eddy::wire {
@@ -17,13 +19,38 @@ class DatabaseSource : public query::AggSource {
 
   Result<std::vector<bson::Document>> ReadCollection(std::string_view coll,
                                                      const bson::Document& filter) override {
+    EDDY_ASSIGN_OR_RETURN(std::optional<query::ResolvedView> view,
+                          query::ResolveView(*db_->engine().catalog(), db_name_, coll));
+    if (view) {
+      // $lookup/$unionWith from a view read the view's pipeline over its source.
+      bson::Array stages = std::move(view->pipeline);
+      if (!filter.empty()) stages.push_back(bson::Document{{"$match", filter}});
+      query::AggOptions ao;
+      ao.db = db_name_;
+      if (view->collation) {
+        EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollation(*view->collation));
+      }
+      EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(stages, ao));
+      EDDY_ASSIGN_OR_RETURN(std::vector<bson::Document> input, db_->Find(db_name_, view->source, {}));
+      EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::DocStream> out,
+                            p.Run(query::MakeVectorStream(std::move(input)), this));
+      return query::DrainStream(*out);
+    }
     query::FindOptions o;
     o.filter = filter;
     return db_->Find(db_name_, coll, o);
   }
 
+  // $out/$merge never write into a view.
+  Status RefuseView(std::string_view db, std::string_view coll) {
+    storage::CollectionPtr c = db_->engine().catalog()->Find(db, coll);
+    if (c && query::IsView(*c)) return query::NotSupportedOnView(db, coll);
+    return Status::OK();
+  }
+
   Status ReplaceCollection(std::string_view db, std::string_view coll,
                            std::vector<bson::Document> docs) override {
+    EDDY_RETURN_IF_ERROR(RefuseView(db, coll));
     // Write a temporary collection, then rename it over the target: readers see the old or
     // the new contents, never a mix (as $out does).
     static std::atomic<uint64_t> counter{0};
@@ -51,6 +78,7 @@ class DatabaseSource : public query::AggSource {
 
   Status MergeInto(std::string_view db, std::string_view coll, const query::MergeSpec& spec,
                    std::vector<bson::Document> docs) override {
+    EDDY_RETURN_IF_ERROR(RefuseView(db, coll));
     for (bson::Document& doc : docs) {
       bson::Document filter;
       for (const std::string& f : spec.on) {

@@ -5,6 +5,7 @@
 #include "bson/compare.h"
 #include "bson/json.h"
 #include "query/agg/pipeline.h"
+#include "query/exec/views.h"
 #include "wire/commands/agg_source.h"
 #include "wire/commands/command.h"
 
@@ -54,6 +55,85 @@ class StreamCursor : public ServerCursor {
   std::optional<bson::Document> pending_;
 };
 
+// Runs a parsed pipeline over `input` with the database as its AggSource.
+Result<PipelineRun> RunParsed(CommandContext& ctx, const query::Pipeline& p,
+                              std::unique_ptr<query::DocStream> input, bool pushed) {
+  std::shared_ptr<query::AggSource> source = MakeDatabaseSource(ctx.db, ctx.db_name);
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::DocStream> out, p.Run(std::move(input), source.get(), pushed));
+  // The stream may call back into the source later (getMore): keep the source alive with it.
+  struct Holder : query::DocStream {
+    std::shared_ptr<query::AggSource> source;
+    std::unique_ptr<query::DocStream> stream;
+    Result<bool> Next(bson::Document* d) override { return stream->Next(d); }
+  };
+  auto holder = std::make_unique<Holder>();
+  holder->source = source;
+  holder->stream = std::move(out);
+  PipelineRun run;
+  run.stream = std::move(holder);
+  run.writes_output = p.writes_output();
+  return run;
+}
+
+// A view's default collation can not be overridden: the command's collation, if given, must be
+// the view's (absent and {locale: "simple"} are the same).
+Status CheckViewCollation(const std::optional<bson::Document>& view, const bson::Value* given) {
+  if (given == nullptr) return Status::OK();
+  auto is_simple = [](const bson::Document* d) {
+    if (d == nullptr) return true;
+    const bson::Value* locale = d->Get("locale");
+    return d->size() == 1 && locale && locale->is_string() && locale->as_string() == "simple";
+  };
+  const bson::Document* g = given->is_document() ? &given->as_document() : nullptr;
+  const bson::Document* v = view ? &*view : nullptr;
+  bool same = is_simple(g) && is_simple(v);
+  if (!same && g && v) same = bson::Compare(*g, *v) == 0;
+  if (!same) {
+    return Status(query::kOptionNotSupportedOnView, "Cannot override a view's default collation");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::shared_ptr<ServerCursor> MakeStreamCursor(std::unique_ptr<query::DocStream> stream) {
+  return std::make_shared<StreamCursor>(std::move(stream));
+}
+
+Result<PipelineRun> OpenPipeline(CommandContext& ctx, std::string_view coll, const bson::Array& stages,
+                                 query::AggOptions ao, const bson::Value* collation,
+                                 std::string_view command) {
+  const bson::Array* run_stages = &stages;
+  bson::Array combined;
+  std::string source(coll);
+  std::optional<bson::Value> view_collation;
+  EDDY_ASSIGN_OR_RETURN(std::optional<query::ResolvedView> view,
+                        query::ResolveView(*ctx.db->engine().catalog(), ctx.db_name, coll));
+  if (view) {
+    EDDY_RETURN_IF_ERROR(CheckViewCollation(view->collation, collation));
+    if (collation == nullptr && view->collation) {
+      view_collation = bson::Value(*view->collation);
+      collation = &*view_collation;
+    }
+    combined = std::move(view->pipeline);
+    combined.insert(combined.end(), stages.begin(), stages.end());
+    run_stages = &combined;
+    source = view->source;
+  }
+  EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(collation, command));
+  EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(*run_stages, ao));
+  query::FindOptions fo;
+  fo.filter = p.pushdown().filter;
+  fo.sort = p.pushdown().sort;
+  fo.skip = p.pushdown().skip;
+  fo.limit = p.pushdown().limit;
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc,
+                        ctx.db->OpenFind(ctx.db_name, source, fo));
+  return RunParsed(ctx, p, std::make_unique<FindStream>(std::move(fc)), /*pushed=*/true);
+}
+
+namespace {
+
 Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(const bson::Array* pipeline, GetArray(cmd, "pipeline"));
   if (!pipeline) return Status(static_cast<ErrorCode>(40414), "BSON field 'aggregate.pipeline' is missing but a required field");
@@ -79,14 +159,49 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
     return Status(ErrorCode::kFailedToParse, "Invalid {aggregate: ...} value: must be a collection name string or 1");
   }
   if (!pipeline->empty() && pipeline->at(0).as_document().at(0).name == "$changeStream") {
+    // mongod refuses to watch a view (its events are its source's, under another name).
+    if (target.is_string()) {
+      storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, target.as_string());
+      if (c && query::IsView(*c)) return query::NotSupportedOnView(ctx.db_name, target.as_string());
+    }
     if (ctx.options->set_name.empty()) {
       return Status(static_cast<ErrorCode>(40573), "The $changeStream stage is only supported on replica sets");
     }
     return OpenChangeStream(ctx, cmd, *pipeline, batch);
   }
   for (size_t i = 1; i < pipeline->size(); ++i) {
-    if ((*pipeline)[i].as_document().at(0).name == "$changeStream") {
-      return Status(static_cast<ErrorCode>(40602), "$changeStream is only valid as the first stage in a pipeline");
+    const std::string& stage = (*pipeline)[i].as_document().at(0).name;
+    if (stage == "$changeStream" || stage == "$listLocalSessions") {
+      return Status(static_cast<ErrorCode>(40602), stage + " is only valid as the first stage in a pipeline");
+    }
+  }
+  // $listLocalSessions: the server's logical session cache as the pipeline's input; a
+  // collectionless stage ({aggregate: 1}) on any database, as in mongod.
+  std::optional<std::vector<bson::Document>> sessions;
+  bson::Array rest_storage;
+  if (!pipeline->empty() && pipeline->at(0).as_document().at(0).name == "$listLocalSessions") {
+    if (target.is_string()) {
+      return Status(ErrorCode::kInvalidNamespace,
+                    "$listLocalSessions must be run against the database with {aggregate: 1}, not a collection");
+    }
+    EDDY_ASSIGN_OR_RETURN(std::vector<bson::Binary> uids,
+                          ParseListSessionsSpec(pipeline->at(0).as_document().at(0).value));
+    sessions = ctx.sessions->List(uids);
+    rest_storage.assign(pipeline->begin() + 1, pipeline->end());
+    pipeline = &rest_storage;
+  }
+  // $out and $merge write: mongod refuses them under a linearizable read (InvalidOptions from
+  // the stage's parser, document_source_out.cpp / document_source_merge.cpp).
+  if (const bson::Value* rc = cmd.Get("readConcern"); rc && rc->is_document()) {
+    const bson::Value* level = rc->as_document().Get("level");
+    if (level && level->is_string() && level->as_string() == "linearizable") {
+      for (const bson::Value& s : *pipeline) {
+        const std::string& stage = s.as_document().at(0).name;
+        if (stage == "$out" || stage == "$merge") {
+          return Status(ErrorCode::kInvalidOptions,
+                        stage + " cannot be used with a 'linearizable' read concern level");
+        }
+      }
     }
   }
   query::AggOptions ao;
@@ -95,42 +210,29 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
   ao.allow_disk_use = disk.value_or(false);
   EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
   if (let) ao.let = *let;
-  EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(cmd.Get("collation"), "aggregate"));
-  EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(*pipeline, ao));
-  std::unique_ptr<query::DocStream> input;
+  PipelineRun run;
   std::string ns;
-  bool pushed = false;
   if (target.is_string()) {
     ns = ctx.db_name + "." + target.as_string();
-    query::FindOptions fo;
-    fo.filter = p.pushdown().filter;
-    fo.sort = p.pushdown().sort;
-    fo.skip = p.pushdown().skip;
-    fo.limit = p.pushdown().limit;
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc,
-                          ctx.db->OpenFind(ctx.db_name, target.as_string(), fo));
-    input = std::make_unique<FindStream>(std::move(fc));
-    pushed = true;
+    EDDY_ASSIGN_OR_RETURN(run, OpenPipeline(ctx, target.as_string(), *pipeline, std::move(ao),
+                                            cmd.Get("collation"), "aggregate"));
   } else {
-    if (!p.starts_with_documents()) {
-      return Status(ErrorCode::kInvalidNamespace, "{aggregate: 1} is not valid for '" + (pipeline->empty() ? std::string("[]") : pipeline->at(0).as_document().at(0).name) + "'; a collection name is required");
+    EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(cmd.Get("collation"), "aggregate"));
+    EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(*pipeline, ao));
+    std::unique_ptr<query::DocStream> input;
+    if (sessions) {
+      input = query::MakeVectorStream(std::move(*sessions));
+    } else {
+      if (!p.starts_with_documents()) {
+        return Status(ErrorCode::kInvalidNamespace, "{aggregate: 1} is not valid for '" + (pipeline->empty() ? std::string("[]") : pipeline->at(0).as_document().at(0).name) + "'; a collection name is required");
+      }
+      input = query::MakeVectorStream({});
     }
     ns = ctx.db_name + ".$cmd.aggregate";
-    input = query::MakeVectorStream({});
+    EDDY_ASSIGN_OR_RETURN(run, RunParsed(ctx, p, std::move(input), false));
   }
-  std::shared_ptr<query::AggSource> source = MakeDatabaseSource(ctx.db, ctx.db_name);
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::DocStream> out, p.Run(std::move(input), source.get(), pushed));
-  // The stream may call back into the source later (getMore): keep the source alive with it.
-  struct Holder : query::DocStream {
-    std::shared_ptr<query::AggSource> source;
-    std::unique_ptr<query::DocStream> stream;
-    Result<bool> Next(bson::Document* d) override { return stream->Next(d); }
-  };
-  auto holder = std::make_unique<Holder>();
-  holder->source = source;
-  holder->stream = std::move(out);
-  auto cursor = std::make_shared<StreamCursor>(std::move(holder));
-  if (p.writes_output()) {
+  std::shared_ptr<ServerCursor> cursor = MakeStreamCursor(std::move(run.stream));
+  if (run.writes_output) {
     bson::Array none;
     EDDY_RETURN_IF_ERROR(cursor->NextBatch(0, std::chrono::steady_clock::now(), &none).status());
     bson::Document c{{"firstBatch", bson::Array{}}, {"id", int64_t{0}}, {"ns", ns}};

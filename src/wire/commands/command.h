@@ -12,15 +12,22 @@
 #include "base/status.h"
 #include "changestream/hub.h"
 #include "bson/value.h"
+#include "query/agg/pipeline.h"
 #include "query/exec/database.h"
 #include "wire/commands/cursors.h"
 #include "wire/commands/dispatcher.h"
 #include "wire/commands/service.h"
+#include "wire/commands/sessions.h"
 
 namespace eddy::wire {
 
+// hello's logicalSessionTimeoutMinutes: sessions unused this long expire (mongod's default).
+inline constexpr int32_t kLogicalSessionTimeoutMinutes = 30;
+
 struct CommandContext {
   query::Database* db = nullptr;
+  // The logical session cache (never null in the service).
+  SessionRegistry* sessions = nullptr;
   const ServiceOptions* options = nullptr;
   CursorManager* cursors = nullptr;
   const ConnectionInfo* connection = nullptr;
@@ -72,6 +79,23 @@ void RegisterAggregateCommands(CommandTable& t);
 // cursor.batchSize. Called by aggregate once the pipeline's stages are known to be documents.
 Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Document& cmd,
                                         const bson::Array& pipeline, int64_t batch);
+
+// A pipeline's output stream; writes_output: it ends in $out/$merge (the reply is empty).
+struct PipelineRun {
+  std::unique_ptr<query::DocStream> stream;
+  bool writes_output = false;
+};
+
+// Runs `stages` over collection `coll` of ctx.db_name (aggregate.cc), with the leading
+// $match/$sort/$skip/$limit answered by an index-assisted find. When `coll` is a view, the
+// view's pipeline runs first over its source collection, and its collation is the default
+// (a different `collation` fails with 167 OptionNotSupportedOnView). `collation` is the
+// command's field (may be null), checked as `command`.collation.
+Result<PipelineRun> OpenPipeline(CommandContext& ctx, std::string_view coll, const bson::Array& stages,
+                                 query::AggOptions ao, const bson::Value* collation,
+                                 std::string_view command);
+// A stream as a server cursor that streams across getMores.
+std::shared_ptr<ServerCursor> MakeStreamCursor(std::unique_ptr<query::DocStream> stream);
 
 // --- helpers for reading command fields with MongoDB's type rules ---
 

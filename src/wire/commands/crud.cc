@@ -1,9 +1,14 @@
 // CRUD commands: insert, update, delete, find, getMore, killCursors, count, distinct,
 // findAndModify. Reply shapes follow mongod (reference/clients.md §4).
 #include <chrono>
+#include <map>
 
 #include "bson/codec.h"
+#include "bson/compare.h"
 #include "bson/json.h"
+#include "query/collation/collator.h"
+#include "query/exec/views.h"
+#include "storage/index_keys.h"
 #include "wire/commands/command.h"
 
 namespace eddy::wire {
@@ -92,81 +97,33 @@ Result<const bson::Array*> WriteItems(const bson::Document& cmd, std::string_vie
   return items;
 }
 
-// The end of the shell-syntax value starting at text[pos]: the first top-level ',' or '}'
-// outside quotes and brackets (or text.size()).
-size_t ValueEnd(std::string_view text, size_t pos) {
-  int depth = 0;
-  char quote = 0;
-  for (size_t i = pos; i < text.size(); ++i) {
-    char c = text[i];
-    if (quote) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == quote) {
-        quote = 0;
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '{' || c == '[' || c == '(') {
-      ++depth;
-    } else if (c == '}' || c == ']' || c == ')') {
-      if (depth == 0) return i;
-      --depth;
-    } else if (c == ',' && depth == 0) {
-      return i;
-    }
-  }
-  return text.size();
+// CommandNotSupportedOnView (166) when db.coll is a view: writes go to collections only.
+Status RefuseView(CommandContext& ctx, std::string_view coll) {
+  storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, coll);
+  if (c && query::IsView(*c)) return query::NotSupportedOnView(ctx.db_name, coll);
+  return Status::OK();
 }
 
-// mongod's DuplicateKeyErrorInfo {keyPattern, keyValue} for a DuplicateKey status. The storage
-// engine reports "E11000 duplicate key error collection: <ns> index: <name> dup key: { <path>:
-// <value>, ... }"; the key pattern comes from the catalog and each value is parsed back from the
-// message. nullopt when the status is not a duplicate key or cannot be read.
-std::optional<bson::Document> DuplicateKeyInfo(CommandContext& ctx, const Status& s) {
-  if (s.code() != ErrorCode::kDuplicateKey) return std::nullopt;
-  std::string_view msg = s.message();
-  constexpr std::string_view kColl = "collection: ", kIndex = " index: ", kKey = " dup key: {";
-  size_t c = msg.find(kColl), i = msg.find(kIndex), k = msg.find(kKey);
-  if (c == std::string_view::npos || i == std::string_view::npos || k == std::string_view::npos ||
-      !(c < i && i < k)) {
-    return std::nullopt;
-  }
-  std::string_view ns = msg.substr(c + kColl.size(), i - c - kColl.size());
-  std::string_view index_name = msg.substr(i + kIndex.size(), k - i - kIndex.size());
-  size_t dot = ns.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  storage::CollectionPtr coll =
-      ctx.db->engine().catalog()->Find(ns.substr(0, dot), ns.substr(dot + 1));
-  if (!coll) return std::nullopt;
-  const storage::IndexInfo* index = nullptr;
-  for (const storage::IndexInfo& ix : coll->indexes) {
-    if (ix.name == index_name) index = &ix;
-  }
-  if (index == nullptr) return std::nullopt;
-  bson::Document key_value;
-  size_t pos = k + kKey.size();
-  for (const storage::IndexField& f : index->fields) {
-    while (pos < msg.size() && (msg[pos] == ' ' || msg[pos] == ',')) ++pos;
-    std::string prefix = f.path + ": ";
-    if (msg.substr(pos, prefix.size()) != prefix) return std::nullopt;
-    pos += prefix.size();
-    size_t end = ValueEnd(msg, pos);
-    Result<bson::Document> parsed = bson::ParseJson("{v: " + std::string(msg.substr(pos, end - pos)) + "}");
-    if (!parsed.ok() || parsed->size() != 1) return std::nullopt;
-    key_value.Append(f.path, parsed->at(0).value);
-    pos = end;
-  }
-  return bson::Document{{"keyPattern", index->key}, {"keyValue", std::move(key_value)}};
+bool IsViewNs(CommandContext& ctx, std::string_view coll) {
+  storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, coll);
+  return c && query::IsView(*c);
 }
 
-// A writeErrors entry, with keyPattern/keyValue for a duplicate key as mongod 7.0 gives them.
-bson::Document WriteError(CommandContext& ctx, size_t index, const Status& s) {
-  bson::Document e = WriteErrorEntry(index, s);
-  if (std::optional<bson::Document> info = DuplicateKeyInfo(ctx, s)) {
-    for (bson::Field& f : info->mutable_fields()) e.Append(std::move(f.name), std::move(f.value));
-  }
-  return e;
+// A read on a view runs as an aggregation over it (the view's pipeline first), as mongod
+// rewrites find/count/distinct on views.
+Result<PipelineRun> OpenViewRead(CommandContext& ctx, std::string_view coll, const bson::Array& stages,
+                                 const bson::Document& let, const bson::Value* collation,
+                                 std::string_view command) {
+  query::AggOptions ao;
+  ao.db = ctx.db_name;
+  ao.let = let;
+  return OpenPipeline(ctx, coll, stages, std::move(ao), collation, command);
+}
+
+// A writeErrors entry: {index, code, errmsg, [keyPattern, keyValue | errInfo]} as mongod 7.0
+// gives it (the extra fields come with the status from the query layer).
+bson::Document WriteError(CommandContext&, size_t index, const Status& s) {
+  return WriteErrorEntry(index, s);
 }
 
 // The command's `let` ({} when absent); not a document: TypeMismatch naming the field.
@@ -255,17 +212,22 @@ Result<storage::WriteOptions> WriteConcernOptions(const bson::Document& cmd) {
 Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"documents", "ordered"}));
+  EDDY_RETURN_IF_ERROR(RefuseView(ctx, coll));
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "documents"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered, GetBool(cmd, "ordered"));
   std::vector<bson::Document> docs;
   docs.reserve(items->size());
   for (const bson::Value& v : *items) docs.push_back(v.as_document());
   EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
-  query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true), write);
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
+  query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true),
+                                         write, bypass.value_or(false));
   bson::Document reply{{"n", static_cast<int32_t>(r.inserted)}};
   if (!r.errors.empty()) {
     // A namespace error applies to the whole command, as in mongod.
-    if (r.inserted == 0 && r.errors.size() == 1 && r.errors[0].status.code() == ErrorCode::kInvalidNamespace) {
+    if (r.inserted == 0 && r.errors.size() == 1 &&
+        (r.errors[0].status.code() == ErrorCode::kInvalidNamespace ||
+         r.errors[0].status.code() == query::kCommandNotSupportedOnView)) {
       return r.errors[0].status;
     }
     bson::Array errors;
@@ -279,10 +241,12 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
 Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"updates", "ordered"}));
+  EDDY_RETURN_IF_ERROR(RefuseView(ctx, coll));
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "updates"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   EDDY_ASSIGN_OR_RETURN(bson::Document let, CommandLet(cmd));
   EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
   bool ordered = ordered_opt.value_or(true);
   // mongod parses every statement before running any: an unknown field fails the command.
   // As a 7.0 mongod, `sort` (8.0+) is unknown.
@@ -320,6 +284,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
       EDDY_ASSIGN_OR_RETURN(const bson::Array* af, GetArray(u, "arrayFilters"));
       if (af) st.array_filters = *af;
       st.write = write;
+      st.bypass_document_validation = bypass.value_or(false);
       EDDY_ASSIGN_OR_RETURN(query::UpdateResult r, ctx.db->Update(ctx.db_name, coll, st));
       n += r.matched;
       modified += r.modified;
@@ -346,6 +311,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
 Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"deletes", "ordered"}));
+  EDDY_RETURN_IF_ERROR(RefuseView(ctx, coll));
   EDDY_ASSIGN_OR_RETURN(const bson::Array* items, WriteItems(cmd, "deletes"));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> ordered_opt, GetBool(cmd, "ordered"));
   bool ordered = ordered_opt.value_or(true);
@@ -410,8 +376,20 @@ Result<bson::Document> Find(CommandContext& ctx, const bson::Document& cmd) {
   o.skip = skip.value_or(0);
   o.limit = limit.value_or(0);
   EDDY_ASSIGN_OR_RETURN(int64_t batch, BatchSize(cmd, "batchSize", kDefaultFirstBatch));
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc, ctx.db->OpenFind(ctx.db_name, coll, o));
-  auto cursor = std::make_shared<FindServerCursor>(std::move(fc));
+  std::shared_ptr<ServerCursor> cursor;
+  if (IsViewNs(ctx, coll)) {
+    bson::Array stages;
+    if (!o.filter.empty()) stages.push_back(bson::Document{{"$match", o.filter}});
+    if (!o.sort.empty()) stages.push_back(bson::Document{{"$sort", o.sort}});
+    if (o.skip > 0) stages.push_back(bson::Document{{"$skip", o.skip}});
+    if (o.limit > 0) stages.push_back(bson::Document{{"$limit", o.limit}});
+    if (!o.projection.empty()) stages.push_back(bson::Document{{"$project", o.projection}});
+    EDDY_ASSIGN_OR_RETURN(PipelineRun run, OpenViewRead(ctx, coll, stages, o.let, cmd.Get("collation"), "find"));
+    cursor = MakeStreamCursor(std::move(run.stream));
+  } else {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc, ctx.db->OpenFind(ctx.db_name, coll, o));
+    cursor = std::make_shared<FindServerCursor>(std::move(fc));
+  }
   bool single_batch = single.value_or(false) || (o.limit > 0 && batch >= o.limit);
   if (batch == 0) {
     // batchSize 0: open the cursor, return nothing yet.
@@ -495,6 +473,18 @@ Result<bson::Document> Count(CommandContext& ctx, const bson::Document& cmd) {
   if (skip && *skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
   query::LetAndCollation lc;
   EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(cmd, "count"));
+  if (IsViewNs(ctx, coll)) {
+    bson::Array stages;
+    if (q && !q->empty()) stages.push_back(bson::Document{{"$match", *q}});
+    if (skip.value_or(0) > 0) stages.push_back(bson::Document{{"$skip", *skip}});
+    if (limit && *limit != 0) stages.push_back(bson::Document{{"$limit", std::abs(*limit)}});
+    stages.push_back(bson::Document{{"$count", "n"}});
+    EDDY_ASSIGN_OR_RETURN(PipelineRun run, OpenViewRead(ctx, coll, stages, bson::Document(), cmd.Get("collation"), "count"));
+    bson::Document d;
+    EDDY_ASSIGN_OR_RETURN(bool any, run.stream->Next(&d));
+    int64_t n = any && d.Get("n") ? d.Get("n")->ToInt64() : 0;
+    return bson::Document{{"n", static_cast<int32_t>(n)}, {"ok", 1.0}};
+  }
   EDDY_ASSIGN_OR_RETURN(int64_t n, ctx.db->Count(ctx.db_name, coll, q ? *q : bson::Document(),
                                                  skip.value_or(0), limit ? std::abs(*limit) : 0,
                                                  lc));
@@ -511,6 +501,37 @@ Result<bson::Document> Distinct(CommandContext& ctx, const bson::Document& cmd) 
   EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
   query::LetAndCollation lc;
   EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(cmd, "distinct"));
+  if (IsViewNs(ctx, coll)) {
+    if (key->as_string().empty()) {
+      return Status(ErrorCode::kInvalidOptions, "FieldPath cannot be constructed with empty string");
+    }
+    bson::Array stages;
+    if (q && !q->empty()) stages.push_back(bson::Document{{"$match", *q}});
+    EDDY_ASSIGN_OR_RETURN(PipelineRun run, OpenViewRead(ctx, coll, stages, bson::Document(), cmd.Get("collation"), "distinct"));
+    // Distinct values as Database::Distinct gathers them (array elements count singly), in
+    // BSON order; with a collation, values equal under it count once.
+    query::CollatorPtr collator;
+    const bson::Value* coll_field = cmd.Get("collation");
+    if (coll_field == nullptr) {
+      if (storage::CollectionPtr vc = ctx.db->engine().catalog()->Find(ctx.db_name, coll)) {
+        coll_field = vc->options.Get("collation");
+      }
+    }
+    EDDY_ASSIGN_OR_RETURN(collator, query::ParseCollationField(coll_field, "distinct"));
+    std::map<bson::Value, bson::Value, bson::ValueLess> values;
+    bson::Document doc;
+    for (;;) {
+      EDDY_ASSIGN_OR_RETURN(bool more, run.stream->Next(&doc));
+      if (!more) break;
+      std::vector<const bson::Value*> found;
+      bool had_array = false;
+      storage::CollectPathValues(doc, key->as_string(), &found, &had_array);
+      for (const bson::Value* v : found) values.try_emplace(query::CollationKeyOf(*v, collator.get()), *v);
+    }
+    bson::Array out;
+    for (auto& [k, v] : values) out.push_back(std::move(v));
+    return bson::Document{{"values", std::move(out)}, {"ok", 1.0}};
+  }
   EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> values,
                         ctx.db->Distinct(ctx.db_name, coll, key->as_string(),
                                          q ? *q : bson::Document(), lc));
@@ -521,6 +542,7 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"query", "sort", "update", "remove", "new", "fields",
                                          "upsert", "arrayFilters"}));
+  EDDY_RETURN_IF_ERROR(RefuseView(ctx, coll));
   query::FindAndModifyRequest req;
   EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
   EDDY_ASSIGN_OR_RETURN(const bson::Document* sort, GetDoc(cmd, "sort"));
@@ -548,18 +570,11 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
     }
   }
   EDDY_ASSIGN_OR_RETURN(req.write, WriteConcernOptions(cmd));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
+  req.bypass_document_validation = bypass.value_or(false);
   Result<query::FindAndModifyResult> fr = ctx.db->FindAndModify(ctx.db_name, coll, req);
-  if (!fr.ok()) {
-    // A duplicate key fails the command with mongod's extra info at the top level.
-    std::optional<bson::Document> info = DuplicateKeyInfo(ctx, fr.status());
-    if (!info) return fr.status();
-    bson::Document reply{{"ok", 0.0},
-                         {"errmsg", std::string(fr.status().message())},
-                         {"code", fr.status().code_number()},
-                         {"codeName", fr.status().code_name()}};
-    for (bson::Field& f : info->mutable_fields()) reply.Append(std::move(f.name), std::move(f.value));
-    return reply;
-  }
+  // A duplicate key fails the command with keyPattern/keyValue at the top level (ErrorReply).
+  if (!fr.ok()) return fr.status();
   query::FindAndModifyResult r = std::move(fr).value();
   bson::Document last{{"n", static_cast<int32_t>(r.n)}};
   if (!req.remove) last.Append("updatedExisting", r.updated_existing);

@@ -3,6 +3,8 @@
 #include "bson/compare.h"
 #include "bson/json.h"
 #include "query/collation/collator.h"
+#include "query/exec/validation.h"
+#include "query/exec/views.h"
 #include "query/match/matcher.h"
 #include "wire/commands/command.h"
 
@@ -62,11 +64,16 @@ Result<bson::Document> ListCollections(CommandContext& ctx, const bson::Document
   }
   std::vector<bson::Document> out;
   for (const storage::CollectionPtr& c : ctx.db->ListCollections(ctx.db_name)) {
-    bson::Document d{{"name", c->name}, {"type", "collection"}};
+    const bool view = query::IsView(*c);
+    bson::Document d{{"name", c->name}, {"type", view ? "view" : "collection"}};
     if (!name_only.value_or(false)) {
       d.Append("options", c->options);
-      d.Append("info", bson::Document{{"readOnly", false}, {"uuid", c->uuid}});
-      d.Append("idIndex", IdIndexSpec());
+      if (view) {
+        d.Append("info", bson::Document{{"readOnly", true}});
+      } else {
+        d.Append("info", bson::Document{{"readOnly", false}, {"uuid", c->uuid}});
+        d.Append("idIndex", IdIndexSpec());
+      }
     }
     if (matcher && !matcher->Matches(d)) continue;
     out.push_back(std::move(d));
@@ -80,19 +87,45 @@ Result<bson::Document> ListIndexes(CommandContext& ctx, const bson::Document& cm
   auto catalog = ctx.db->engine().catalog();
   storage::CollectionPtr c = catalog->Find(ctx.db_name, coll);
   if (!c) return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + ctx.db_name + "." + coll);
+  if (query::IsView(*c)) return query::NotSupportedOnView(ctx.db_name, coll);
   std::vector<bson::Document> specs;
   for (const storage::IndexInfo& i : c->indexes) specs.push_back(i.Spec());
   return MakeCursorReply(ctx, ctx.db_name + "." + coll, std::make_shared<VectorCursor>(std::move(specs)), 0);
 }
 
+// create {viewOn, pipeline[, collation]}: a view, stored as a catalog entry whose options are
+// its definition.
+Result<bson::Document> CreateView(CommandContext& ctx, const std::string& coll, const bson::Document& cmd) {
+  const bson::Value* view_on = cmd.Get("viewOn");
+  if (view_on == nullptr) {
+    return Status(ErrorCode::kInvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
+  }
+  std::optional<bson::Document> collation;
+  for (size_t i = 1; i < cmd.size(); ++i) {
+    const bson::Field& f = cmd.at(i);
+    if (IsGeneric(f.name) || f.name == "viewOn" || f.name == "pipeline") continue;
+    if (f.name == "collation") {
+      EDDY_ASSIGN_OR_RETURN(query::CollatorPtr collator, query::ParseCollationField(&f.value, "create"));
+      if (collator) collation = f.value.as_document();
+      continue;
+    }
+    return Status(ErrorCode::kInvalidOptions, "option '" + f.name + "' is not supported on a view (create with 'viewOn')");
+  }
+  EDDY_ASSIGN_OR_RETURN(bson::Document options,
+                        query::CheckViewDefinition(*ctx.db->engine().catalog(), ctx.db_name, coll,
+                                                   *view_on, cmd.Get("pipeline"), collation));
+  EDDY_RETURN_IF_ERROR(ctx.db->CreateCollection(ctx.db_name, coll, options));
+  return bson::Document{{"ok", 1.0}};
+}
+
 Result<bson::Document> Create(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  if (cmd.Has("viewOn") || cmd.Has("pipeline")) return CreateView(ctx, coll, cmd);
   bson::Document options;
   for (size_t i = 1; i < cmd.size(); ++i) {
     const bson::Field& f = cmd.at(i);
     if (IsGeneric(f.name)) continue;
-    if (f.name == "capped" || f.name == "timeseries" || f.name == "viewOn" || f.name == "pipeline" ||
-        f.name == "clusteredIndex" || f.name == "encryptedFields") {
+    if (f.name == "capped" || f.name == "timeseries" || f.name == "clusteredIndex" || f.name == "encryptedFields") {
       if (f.name == "capped" && !f.value.Truthy()) continue;
       return Status(ErrorCode::kNotImplemented, "create option '" + f.name + "' is not supported by eddy yet");
     }
@@ -116,6 +149,7 @@ Result<bson::Document> Create(CommandContext& ctx, const bson::Document& cmd) {
     }
     options.Append(f.name, f.value);
   }
+  EDDY_RETURN_IF_ERROR(query::CheckValidationOptions(options));
   EDDY_RETURN_IF_ERROR(ctx.db->CreateCollection(ctx.db_name, coll, options));
   return bson::Document{{"ok", 1.0}};
 }
@@ -126,6 +160,7 @@ Result<bson::Document> Drop(CommandContext& ctx, const bson::Document& cmd) {
   if (!c) return bson::Document{{"ok", 1.0}};  // 7.0: dropping a missing collection succeeds
   Status s = ctx.db->DropCollection(ctx.db_name, coll);
   if (!s.ok() && s.code() != ErrorCode::kNamespaceNotFound) return s;
+  if (query::IsView(*c)) return bson::Document{{"ns", ctx.db_name + "." + coll}, {"ok", 1.0}};
   return bson::Document{{"nIndexesWas", static_cast<int32_t>(c->indexes.size())},
                         {"ns", ctx.db_name + "." + coll}, {"ok", 1.0}};
 }
@@ -155,6 +190,13 @@ Result<bson::Document> RenameCollection(CommandContext& ctx, const bson::Documen
   if (!split(from.as_string(), &fdb, &fcoll)) return Status(ErrorCode::kInvalidNamespace, "Invalid source namespace: " + from.as_string());
   if (!split(to->as_string(), &tdb, &tcoll)) return Status(ErrorCode::kInvalidNamespace, "Invalid target namespace: " + to->as_string());
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> drop_target, GetBool(cmd, "dropTarget"));
+  auto catalog = ctx.db->engine().catalog();
+  if (storage::CollectionPtr c = catalog->Find(fdb, fcoll); c && query::IsView(*c)) {
+    return Status(query::kCommandNotSupportedOnView, "cannot rename view: " + from.as_string());
+  }
+  if (storage::CollectionPtr c = catalog->Find(tdb, tcoll); c && query::IsView(*c)) {
+    return Status(query::kCommandNotSupportedOnView, "cannot rename to a view: " + to->as_string());
+  }
   EDDY_RETURN_IF_ERROR(ctx.db->RenameCollection(fdb, fcoll, tdb, tcoll, drop_target.value_or(false)));
   return bson::Document{{"ok", 1.0}};
 }
@@ -166,6 +208,7 @@ Result<bson::Document> CreateIndexes(CommandContext& ctx, const bson::Document& 
   if (indexes->empty()) return Status(ErrorCode::kBadValue, "Must specify at least one index to create");
   auto catalog = ctx.db->engine().catalog();
   storage::CollectionPtr before = catalog->Find(ctx.db_name, coll);
+  if (before && query::IsView(*before)) return query::NotSupportedOnView(ctx.db_name, coll);
   size_t n_before = before ? before->indexes.size() : 1;
   for (const bson::Value& v : *indexes) {
     if (!v.is_document()) return Status(ErrorCode::kTypeMismatch, "createIndexes: each index spec must be an object");
@@ -213,6 +256,7 @@ Result<bson::Document> DropIndexes(CommandContext& ctx, const bson::Document& cm
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, coll);
   if (!c) return Status(ErrorCode::kNamespaceNotFound, "ns not found " + ctx.db_name + "." + coll);
+  if (query::IsView(*c)) return query::NotSupportedOnView(ctx.db_name, coll);
   const bson::Value* index = cmd.Get("index");
   if (!index) return Status(static_cast<ErrorCode>(40414), "BSON field 'dropIndexes.index' is missing but a required field");
   std::vector<std::string> names;
@@ -238,17 +282,47 @@ Result<bson::Document> DropIndexes(CommandContext& ctx, const bson::Document& cm
   return bson::Document{{"nIndexesWas", static_cast<int32_t>(c->indexes.size())}, {"ok", 1.0}};
 }
 
+// collMod: a collection's changeStreamPreAndPostImages and validator/validationLevel/
+// validationAction, or a view's viewOn/pipeline (checked as create checks them).
 Result<bson::Document> CollMod(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
+  storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, coll);
+  if (!c) {
+    return Status(ErrorCode::kNamespaceNotFound, "ns does not exist: " + ctx.db_name + "." + coll);
+  }
+  const bool view = query::IsView(*c);
   bson::Document changes;
   for (size_t i = 1; i < cmd.size(); ++i) {
     const bson::Field& f = cmd.at(i);
     if (IsGeneric(f.name)) continue;
-    if (f.name != "changeStreamPreAndPostImages" && f.name != "validator" &&
-        f.name != "validationLevel" && f.name != "validationAction") {
+    if (f.name == "viewOn" || f.name == "pipeline") {
+      if (!view) {
+        return Status(ErrorCode::kInvalidOptions,
+                      "option '" + f.name + "' is only supported on a view; " + ctx.db_name + "." +
+                          coll + " is a collection");
+      }
+    } else if (f.name == "changeStreamPreAndPostImages" || f.name == "validator" ||
+               f.name == "validationLevel" || f.name == "validationAction") {
+      if (view) {
+        return Status(ErrorCode::kInvalidOptions, "option '" + f.name + "' is not supported on a view");
+      }
+    } else {
       return Status(ErrorCode::kInvalidOptions, "collMod option '" + f.name + "' is not supported by eddy");
     }
     changes.Append(f.name, f.value);
+  }
+  if (view && !changes.empty()) {
+    // The new definition: viewOn and pipeline given, or kept from the current one.
+    const bson::Value* view_on = changes.Has("viewOn") ? changes.Get("viewOn") : c->options.Get("viewOn");
+    const bson::Value* pipeline = changes.Has("pipeline") ? changes.Get("pipeline") : c->options.Get("pipeline");
+    std::optional<bson::Document> collation;
+    if (const bson::Value* v = c->options.Get("collation"); v && v->is_document()) collation = v->as_document();
+    EDDY_ASSIGN_OR_RETURN(bson::Document def,
+                          query::CheckViewDefinition(*ctx.db->engine().catalog(), ctx.db_name, coll,
+                                                     *view_on, pipeline, collation));
+    changes = bson::Document{{"viewOn", *def.Get("viewOn")}, {"pipeline", *def.Get("pipeline")}};
+  } else {
+    EDDY_RETURN_IF_ERROR(query::CheckValidationOptions(changes));
   }
   EDDY_RETURN_IF_ERROR(ctx.db->ModifyCollection(ctx.db_name, coll, changes));
   return bson::Document{{"ok", 1.0}};

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <random>
 #include <thread>
 
 #include "wire/commands/command.h"
@@ -50,7 +51,7 @@ Result<bson::Document> Hello(CommandContext& ctx, const bson::Document& cmd) {
   r.Append("maxMessageSizeBytes", int32_t{48000000});
   r.Append("maxWriteBatchSize", int32_t{100000});
   r.Append("localTime", wall);
-  r.Append("logicalSessionTimeoutMinutes", int32_t{30});
+  r.Append("logicalSessionTimeoutMinutes", kLogicalSessionTimeoutMinutes);
   r.Append("connectionId", static_cast<int32_t>(ctx.connection ? ctx.connection->id : 0));
   r.Append("minWireVersion", int32_t{0});
   r.Append("maxWireVersion", int32_t{21});
@@ -179,6 +180,78 @@ Result<bson::Document> ServerStatus(CommandContext& ctx, const bson::Document&) 
 
 Result<bson::Document> Ok(CommandContext&, const bson::Document&) { return bson::Document{{"ok", 1.0}}; }
 
+// The session ids of endSessions/killSessions/refreshSessions: an array of {id: UUID}, each
+// checked as an lsid (all are checked before any is applied, as mongod parses first).
+Result<std::vector<bson::Binary>> SessionIds(const bson::Document& cmd) {
+  const bson::Value& list = cmd.at(0).value;
+  if (!list.is_array()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field '" + cmd.at(0).name + "' is the wrong type '" +
+                                                std::string(bson::TypeName(list.type())) +
+                                                "', expected type 'array'");
+  }
+  std::vector<bson::Binary> ids;
+  for (const bson::Value& v : list.as_array()) {
+    Result<bson::Binary> id = SessionRegistry::ParseLsid(v);
+    if (!id.ok()) return id.status().WithPrefix(cmd.at(0).name + ": ");
+    ids.push_back(std::move(id).value());
+  }
+  return ids;
+}
+
+// endSessions / killSessions: [{id}, ...]; unknown sessions are ignored.
+Result<bson::Document> EndSessions(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::vector<bson::Binary> ids, SessionIds(cmd));
+  for (const bson::Binary& id : ids) ctx.sessions->End(id);
+  return bson::Document{{"ok", 1.0}};
+}
+
+Result<bson::Document> RefreshSessions(CommandContext& ctx, const bson::Document& cmd) {
+  EDDY_ASSIGN_OR_RETURN(std::vector<bson::Binary> ids, SessionIds(cmd));
+  for (const bson::Binary& id : ids) EDDY_RETURN_IF_ERROR(ctx.sessions->Refresh(id));
+  return bson::Document{{"ok", 1.0}};
+}
+
+// killAllSessions: [] kills every session; [{user, db}, ...] kills those users' sessions. eddy
+// has no users, so only the unauthenticated user's sessions exist, and only [] (or that user,
+// {user: "", db: ""}) reaches them.
+Result<bson::Document> KillAllSessions(CommandContext& ctx, const bson::Document& cmd) {
+  const bson::Value& list = cmd.at(0).value;
+  if (!list.is_array()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'killAllSessions' is the wrong type '" +
+                                                std::string(bson::TypeName(list.type())) +
+                                                "', expected type 'array'");
+  }
+  bool all = list.as_array().empty();
+  for (const bson::Value& u : list.as_array()) {
+    const bson::Value* user = u.is_document() ? u.as_document().Get("user") : nullptr;
+    const bson::Value* db = u.is_document() ? u.as_document().Get("db") : nullptr;
+    if (!user || !db || !user->is_string() || !db->is_string()) {
+      return Status(ErrorCode::kTypeMismatch,
+                    "killAllSessions: each element must be a document {user: <string>, db: <string>}");
+    }
+    all = all || (user->as_string().empty() && db->as_string().empty());
+  }
+  if (all) ctx.sessions->EndAll();
+  return bson::Document{{"ok", 1.0}};
+}
+
+// startSession: a new random (version 4) UUID, registered in the session cache.
+Result<bson::Document> StartSession(CommandContext& ctx, const bson::Document&) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string bytes(16, '\0');
+  for (size_t i = 0; i < 16; i += 8) {
+    uint64_t r = rng();
+    std::memcpy(bytes.data() + i, &r, 8);
+  }
+  bytes[6] = static_cast<char>((bytes[6] & 0x0F) | 0x40);  // version 4
+  bytes[8] = static_cast<char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  bson::Binary id{4, std::move(bytes)};
+  EDDY_RETURN_IF_ERROR(ctx.sessions->Touch(id));
+  return bson::Document{{"id", bson::Document{{"id", id}}},
+                        {"timeoutMinutes", kLogicalSessionTimeoutMinutes},
+                        {"ok", 1.0}};
+}
+
 }  // namespace
 
 void RegisterHelloCommands(CommandTable& t) {
@@ -192,16 +265,11 @@ void RegisterHelloCommands(CommandTable& t) {
   t["setParameter"] = {SetParameter};
   t["hostInfo"] = {HostInfo};
   t["serverStatus"] = {ServerStatus};
-  t["endSessions"] = {Ok};
-  t["killAllSessions"] = {Ok};
-  t["killSessions"] = {Ok};
-  t["refreshSessions"] = {Ok};
-  t["startSession"] = {[](CommandContext&, const bson::Document&) -> Result<bson::Document> {
-    bson::Binary id{4, std::string(16, '\0')};
-    bson::ObjectId o = bson::ObjectId::Generate();
-    std::memcpy(id.data.data(), o.bytes.data(), 12);
-    return bson::Document{{"id", bson::Document{{"id", id}}}, {"timeoutMinutes", int32_t{30}}, {"ok", 1.0}};
-  }};
+  t["endSessions"] = {EndSessions};
+  t["killSessions"] = {EndSessions};
+  t["killAllSessions"] = {KillAllSessions};
+  t["refreshSessions"] = {RefreshSessions};
+  t["startSession"] = {StartSession};
   t["whatsmyuri"] = {[](CommandContext& ctx, const bson::Document&) -> Result<bson::Document> {
     return bson::Document{{"you", ctx.connection ? ctx.connection->remote : std::string()}, {"ok", 1.0}};
   }};

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bson/codec.h"
 #include "bson/json.h"
 #include "wire/commands/command.h"
 
@@ -76,12 +77,24 @@ Result<const bson::Array*> GetArray(const bson::Document& cmd, std::string_view 
   return &v->as_array();
 }
 
+// The status's extra info (keyPattern/keyValue, errInfo, ...) appended to an error document,
+// after its own fields, as mongod's ErrorExtraInfo::serialize does.
+void AppendExtraInfo(const Status& s, bson::Document* d) {
+  if (!s.has_extra_info()) return;
+  Result<bson::Document> extra = bson::Decode(s.extra_info());
+  if (!extra.ok()) return;  // made by eddy itself, so never; an error reply must not fail
+  for (bson::Field& f : extra->mutable_fields()) {
+    if (!d->Has(f.name)) d->Append(std::move(f.name), std::move(f.value));
+  }
+}
+
 bson::Document ErrorReply(const Status& s) {
   bson::Document d;
   d.Append("ok", 0.0);
   d.Append("errmsg", std::string(s.message()));
   d.Append("code", s.code_number());
   d.Append("codeName", s.code_name());
+  AppendExtraInfo(s, &d);
   return d;
 }
 
@@ -90,6 +103,7 @@ bson::Document WriteErrorEntry(size_t index, const Status& s) {
   d.Append("index", static_cast<int32_t>(index));
   d.Append("code", s.code_number());
   d.Append("errmsg", std::string(s.message()));
+  AppendExtraInfo(s, &d);
   return d;
 }
 
@@ -102,6 +116,7 @@ struct CommandService::Impl {
   // from it when they are destroyed.
   std::unique_ptr<changestream::Hub> hub;
   CursorManager cursors;
+  SessionRegistry sessions{std::chrono::minutes(kLogicalSessionTimeoutMinutes)};
   CommandTable table;
 
   // Worker pool: commands block on storage, so they never run on I/O threads.
@@ -349,6 +364,16 @@ struct CommandService::Impl {
       reply.body = ErrorReply(Status(ErrorCode::kCommandNotFound, "no such command: '" + name + "'"));
       return Decorate(std::move(reply));
     }
+    // Every command with an lsid registers or refreshes its logical session, as mongod's
+    // initializeOperationSessionInfo does; a malformed lsid fails the command.
+    if (const bson::Value* lsid = cmd.Get("lsid")) {
+      Result<bson::Binary> id = SessionRegistry::ParseLsid(*lsid);
+      Status s = id.ok() ? sessions.Touch(*id) : id.status();
+      if (!s.ok()) {
+        reply.body = ErrorReply(s);
+        return Decorate(std::move(reply));
+      }
+    }
     std::string retry_key = it->second.is_write ? RetryKey(cmd) : std::string();
     if (!retry_key.empty()) {
       std::lock_guard lock(retry_mu);
@@ -360,6 +385,7 @@ struct CommandService::Impl {
     }
     CommandContext ctx;
     ctx.db = db;
+    ctx.sessions = &sessions;
     ctx.options = &options;
     ctx.cursors = &cursors;
     ctx.connection = &connection;

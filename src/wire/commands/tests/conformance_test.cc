@@ -1,0 +1,382 @@
+// MongoDB-conformance details through the command layer: error extra fields (keyPattern/
+// keyValue, errInfo) in replies and writeErrors, the logical session cache and
+// $listLocalSessions, views, collection validators, and $out/$merge under linearizable reads.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "bson/json.h"
+#include "query/exec/database.h"
+#include "wire/commands/service.h"
+#include "wire/commands/sessions.h"
+
+namespace eddy::wire {
+namespace {
+
+bson::Document J(std::string_view s) {
+  auto r = bson::ParseJson(s);
+  EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  return r.ok() ? *r : bson::Document();
+}
+
+std::string Shell(const bson::Value& v) { return bson::ToJson(v, bson::JsonMode::kShell); }
+
+bson::Binary Uuid(char fill) { return bson::Binary{4, std::string(16, fill)}; }
+
+class ConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("eddy-conformance-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    storage::EngineOptions eo;
+    eo.path = dir_.string();
+    eo.sync = storage::SyncMode::kOff;
+    auto db = query::Database::Open(eo);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    ServiceOptions so;
+    so.worker_threads = 2;
+    service_ = std::make_unique<CommandService>(db_.get(), so);
+ }
+  void TearDown() override {
+    service_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+ }
+  bson::Document Run(const std::string& db, bson::Document cmd) {
+    Request r;
+    r.command = std::move(cmd);
+    r.db = db;
+    return service_->Run(ConnectionInfo{}, r).body;
+ }
+  bson::Document Run(std::string_view json) {return Run("test", J(json));}
+  static double Ok(const bson::Document& reply) {return reply.Get("ok")->ToDouble();}
+  static int64_t Code(const bson::Document& reply) {
+    const bson::Value* c = reply.Get("code");
+    return c ? c->ToInt64() : 0;
+ }
+  static bson::Array Batch(const bson::Document& reply) {
+    const bson::Value* c = reply.Get("cursor");
+    if (!c) return {};
+    return c->as_document().Get("firstBatch")->as_array();
+ }
+  std::string BatchJson(std::string_view cmd) {
+    bson::Document r = Run(cmd);
+    if (!r.Has("cursor")) return Shell(bson::Value(r));
+    return Shell(bson::Value(Batch(r)));
+  }
+  // A reply field as shell JSON, or the whole reply when it is missing.
+  std::string Get(std::string_view cmd, std::string_view field) {
+    bson::Document r = Run(cmd);
+    const bson::Value* v = r.Get(field);
+    return v ? Shell(*v) : "missing " + std::string(field) + " in " + Shell(bson::Value(r));
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<query::Database> db_;
+  std::unique_ptr<CommandService> service_;
+};
+
+// ---- 1. error extra fields ----
+
+TEST_F(ConformanceTest, DuplicateKeyInWriteErrorsAndReplies) {
+  ASSERT_EQ(Ok(Run("{createIndexes: 'c', indexes: [{key: {x: 1}, name: 'x_1', unique: true}]}")), 1.0);
+  ASSERT_EQ(Ok(Run("{insert: 'c', documents: [{_id: 1, x: 'foo'}]}")), 1.0);
+  bson::Document r = Run("{insert: 'c', documents: [{_id: 1}, {_id: 2, x: 'foo'}], ordered: false}");
+  ASSERT_EQ(Ok(r), 1.0);
+  const bson::Array& errors = r.Get("writeErrors")->as_array();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(Shell(errors[0].as_document().Get("keyPattern")->as_document()), "{_id: 1}");
+  EXPECT_EQ(Shell(errors[0].as_document().Get("keyValue")->as_document()), "{_id: 1}");
+  EXPECT_EQ(Shell(errors[1].as_document().Get("keyPattern")->as_document()), "{x: 1}");
+  EXPECT_EQ(Shell(errors[1].as_document().Get("keyValue")->as_document()), "{x: \"foo\"}");
+  EXPECT_EQ(errors[1].as_document().at(0).name, "index");
+  EXPECT_EQ(errors[1].as_document().at(2).name, "errmsg");
+
+  r = Run("{update: 'c', updates: [{q: {_id: 5}, u: {$set: {x: 'foo'}}, upsert: true}]}");
+  ASSERT_TRUE(r.Has("writeErrors"));
+  EXPECT_EQ(Shell(r.Get("writeErrors")->as_array()[0].as_document().Get("keyValue")->as_document()),
+            "{x: \"foo\"}");
+
+  // findAndModify: the reply itself carries them (the findOneAndUpdate-errorResponse test).
+  r = Run("{findAndModify: 'c', query: {_id: 2}, update: {$set: {x: 'foo'}}, upsert: true}");
+  EXPECT_EQ(Ok(r), 0.0);
+  EXPECT_EQ(Code(r), 11000);
+  EXPECT_EQ(r.Get("codeName")->as_string(), "DuplicateKey");
+  EXPECT_EQ(Shell(r.Get("keyPattern")->as_document()), "{x: 1}");
+  EXPECT_EQ(Shell(r.Get("keyValue")->as_document()), "{x: \"foo\"}");
+
+  // aggregate $merge whenMatched: fail (aggregate-merge-errorResponse).
+  r = Run("{aggregate: 1, pipeline: [{$documents: [{_id: 1, x: 1}]}, {$merge: {into: 'c', whenMatched: 'fail'}}], cursor: {}}");
+  EXPECT_EQ(Code(r), 11000);
+  EXPECT_EQ(Shell(r.Get("keyPattern")->as_document()), "{_id: 1}");
+  EXPECT_EQ(Shell(r.Get("keyValue")->as_document()), "{_id: 1}");
+  // A $merge insert that hits a unique index.
+  r = Run("{aggregate: 1, pipeline: [{$documents: [{_id: 7, x: 'foo'}]}, {$merge: {into: 'c'}}], cursor: {}}");
+  EXPECT_EQ(Code(r), 11000);
+  EXPECT_EQ(Shell(r.Get("keyValue")->as_document()), "{x: \"foo\"}");
+
+  // createIndexes over duplicates.
+  ASSERT_EQ(Ok(Run("{insert: 'd', documents: [{_id: 1, y: 3}, {_id: 2, y: 3}]}")), 1.0);
+  r = Run("{createIndexes: 'd', indexes: [{key: {y: 1}, name: 'y_1', unique: true}]}");
+  EXPECT_EQ(Code(r), 11000);
+  EXPECT_EQ(Shell(r.Get("keyValue")->as_document()), "{y: 3}");
+}
+
+// ---- 2. sessions ----
+
+TEST_F(ConformanceTest, SessionsAreRegisteredListedAndEnded) {
+  bson::Document started = Run("admin", J("{startSession: 1}"));
+  ASSERT_EQ(Ok(started), 1.0);
+  EXPECT_EQ(started.Get("timeoutMinutes")->ToInt64(), 30);
+  bson::Binary s1 = started.Get("id")->as_document().Get("id")->as_binary();
+  EXPECT_EQ(s1.subtype, 4);
+  EXPECT_EQ(s1.data[6] & 0xF0, 0x40);  // version 4
+
+  // Any command with an lsid registers its session.
+  bson::Document ping = J("{ping: 1}");
+  ping.Append("lsid", bson::Document{{"id", Uuid('a')}});
+  ASSERT_EQ(Ok(Run("test", ping)), 1.0);
+
+  bson::Document r = Run("admin", J("{aggregate: 1, pipeline: [{$listLocalSessions: {}}, {$sort: {lastUse: 1}}], cursor: {}}"));
+  ASSERT_EQ(Ok(r), 1.0) << Shell(r);
+  bson::Array sessions = Batch(r);
+  ASSERT_EQ(sessions.size(), 2u);
+  bool found = false;
+  for (const bson::Value& v : sessions) found = found || v.as_document().Get("_id")->as_document().Get("id")->as_binary() == s1;
+  EXPECT_TRUE(found) << Shell(bson::Value(sessions));
+  const bson::Document& first = sessions[0].as_document();
+  // uid: SHA-256 of the empty user name, as mongod without auth.
+  EXPECT_EQ(Shell(*first.Get("_id")->as_document().Get("uid")),
+            "BinData(0, \"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\")");
+  EXPECT_EQ(first.Get("lastUse")->type(), bson::Type::kDateTime);
+
+  // Other databases too; the rest of the pipeline runs over the sessions.
+  EXPECT_EQ(BatchJson("{aggregate: 1, pipeline: [{$listLocalSessions: {allUsers: true}}, {$count: 'n'}], cursor: {}}"),
+            "[{n: 2}]");
+  EXPECT_EQ(BatchJson("{aggregate: 1, pipeline: [{$listLocalSessions: {users: [{user: 'bob', db: 'admin'}]}}], cursor: {}}"),
+            "[]");
+  EXPECT_EQ(BatchJson("{aggregate: 1, pipeline: [{$listLocalSessions: {}}, {$limit: 1}, {$addFields: {dummy: 'x'}}, {$project: {_id: 0, dummy: 1}}], cursor: {}}"),
+            "[{dummy: \"x\"}]");
+  // $out after $listLocalSessions (db-aggregate-write-readPreference).
+  ASSERT_EQ(Ok(Run("{aggregate: 1, pipeline: [{$listLocalSessions: {}}, {$limit: 1}, {$addFields: {_id: 1}}, {$project: {_id: 1}}, {$out: 'sess'}], cursor: {}}")), 1.0);
+  EXPECT_EQ(BatchJson("{find: 'sess'}"), "[{_id: 1}]");
+
+  // endSessions removes; killAllSessions [] removes every one.
+  bson::Document end{{"endSessions", bson::Array{bson::Value(bson::Document{{"id", s1}})}}};
+  ASSERT_EQ(Ok(Run("admin", end)), 1.0);
+  EXPECT_EQ(BatchJson("{aggregate: 1, pipeline: [{$listLocalSessions: {}}, {$count: 'n'}], cursor: {}}"), "[{n: 1}]");
+  ASSERT_EQ(Ok(Run("admin", J("{killAllSessions: []}"))), 1.0);
+  EXPECT_EQ(BatchJson("{aggregate: 1, pipeline: [{$listLocalSessions: {}}], cursor: {}}"), "[]");
+}
+
+TEST_F(ConformanceTest, SessionErrors) {
+  struct Bad {
+    const char* cmd;
+    int code;
+ };
+  const Bad kBad[] = {
+      {"{aggregate: 'c', pipeline: [{$listLocalSessions: {}}], cursor: {}}", 73},
+      {"{aggregate: 1, pipeline: [{$match: {}}, {$listLocalSessions: {}}], cursor: {}}", 40602},
+      {"{aggregate: 1, pipeline: [{$listLocalSessions: 1}], cursor: {}}", 14},
+      {"{aggregate: 1, pipeline: [{$listLocalSessions: {bogus: 1}}], cursor: {}}", 40415},
+      {"{aggregate: 1, pipeline: [{$listLocalSessions: {allUsers: 1}}], cursor: {}}", 14},
+      {"{aggregate: 1, pipeline: [{$listLocalSessions: {users: [{user: 'a'}]}}], cursor: {}}", 40414},
+      {"{endSessions: 1}", 14},
+      {"{endSessions: [{id: 1}]}", 14},
+      {"{endSessions: [{}]}", 40414},
+      {"{killAllSessions: [1]}", 14},
+      {"{ping: 1, lsid: 5}", 14},
+      {"{ping: 1, lsid: {id: 'x'}}", 14},
+      {"{ping: 1, lsid: {id: BinData(0, 'AAAAAAAAAAAAAAAAAAAAAA==')}}", 2},
+      {"{ping: 1, lsid: {id: UUID('00000000-0000-4000-8000-000000000000'), x: 1}}", 40415},
+ };
+  for (const Bad& b : kBad) {
+    bson::Document r = Run(b.cmd);
+    EXPECT_EQ(Ok(r), 0.0) << b.cmd;
+    EXPECT_EQ(Code(r), b.code) << b.cmd << " -> " << Shell(r);
+ }
+}
+
+TEST(SessionRegistryTest, ExpiresAfterTheTimeoutAndRefreshesOnUse) {
+  auto now = std::chrono::steady_clock::now();
+  SessionRegistry reg(std::chrono::minutes(30), [&] { return now; }, /*max_sessions=*/3);
+  ASSERT_TRUE(reg.Touch(Uuid('a')).ok());
+  ASSERT_TRUE(reg.Touch(Uuid('b')).ok());
+  now += std::chrono::minutes(20);
+  ASSERT_TRUE(reg.Touch(Uuid('a')).ok());  // refreshed
+  now += std::chrono::minutes(15);         // b idle 35 min, a 15 min
+  EXPECT_TRUE(reg.Contains(Uuid('a')));
+  EXPECT_FALSE(reg.Contains(Uuid('b')));
+  EXPECT_EQ(reg.size(), 1u);
+  ASSERT_TRUE(reg.Touch(Uuid('c')).ok());
+  ASSERT_TRUE(reg.Touch(Uuid('d')).ok());
+  Status full = reg.Touch(Uuid('e'));
+  EXPECT_EQ(full.code_number(), 261);  // TooManyLogicalSessions
+  now += std::chrono::minutes(31);     // all expire: room again
+  EXPECT_TRUE(reg.Touch(Uuid('e')).ok());
+  EXPECT_EQ(reg.List({}).size(), 1u);
+  EXPECT_EQ(reg.List({bson::Binary{0, std::string(32, 'z')}}).size(), 0u);
+  reg.End(Uuid('e'));
+  EXPECT_EQ(reg.size(), 0u);
+}
+
+// ---- 3. views ----
+
+TEST_F(ConformanceTest, ViewsReadThroughTheirPipeline) {
+  ASSERT_EQ(Ok(Run("{insert: 'c', documents: [{_id: 1, a: 'x', t: [1, 2]}, {_id: 2, a: 'y', t: [2]}, {_id: 3, a: 'Y', t: 3}]}")), 1.0);
+  bson::Document r = Run("{create: 'v', viewOn: 'c', pipeline: [{$match: {_id: {$gt: 1}}}]}");
+  ASSERT_EQ(Ok(r), 1.0) << Shell(r);
+  ASSERT_EQ(Ok(Run("{create: 'vv', viewOn: 'v', pipeline: [{$project: {t: 0}}]}")), 1.0);
+
+  EXPECT_EQ(BatchJson("{listCollections: 1, filter: {name: 'v'}}"),
+            "[{name: \"v\", type: \"view\", options: {viewOn: \"c\", pipeline: [{$match: {_id: {$gt: 1}}}]}, info: {readOnly: true}}]");
+  EXPECT_EQ(BatchJson("{listCollections: 1, filter: {type: 'view'}, nameOnly: true}"),
+            "[{name: \"v\", type: \"view\"}, {name: \"vv\", type: \"view\"}]");
+
+  EXPECT_EQ(BatchJson("{find: 'v'}"), "[{_id: 2, a: \"y\", t: [2]}, {_id: 3, a: \"Y\", t: 3}]");
+  EXPECT_EQ(BatchJson("{find: 'vv', filter: {a: 'Y'}}"), "[{_id: 3, a: \"Y\"}]");
+  EXPECT_EQ(BatchJson("{find: 'v', sort: {_id: -1}, limit: 1, projection: {a: 1}}"), "[{_id: 3, a: \"Y\"}]");
+  bson::Document find = Run("{find: 'v', batchSize: 1}");
+  EXPECT_EQ(find.Get("cursor")->as_document().Get("ns")->as_string(), "test.v");
+  EXPECT_NE(find.Get("cursor")->as_document().Get("id")->ToInt64(), 0);
+  bson::Document more = Run("test", bson::Document{{"getMore", find.Get("cursor")->as_document().Get("id")->ToInt64()}, {"collection", "v"}});
+  EXPECT_EQ(more.Get("cursor")->as_document().Get("nextBatch")->as_array().size(), 1u);
+
+  EXPECT_EQ(Get("{count: 'v'}", "n"), "2");  // estimatedDocumentCount on a view
+  EXPECT_EQ(Get("{count: 'vv', query: {a: 'y'}}", "n"), "1");
+  EXPECT_EQ(Get("{count: 'v', skip: 1}", "n"), "1");
+  EXPECT_EQ(Get("{distinct: 'v', key: 't'}", "values"), "[2, 3]");
+  EXPECT_EQ(Get("{distinct: 'v', key: 'a'}", "values"), "[\"Y\", \"y\"]");
+  // The view has the simple collation: another one can not override it.
+  EXPECT_EQ(Get("{distinct: 'v', key: 'a', collation: {locale: 'en', strength: 2}}", "code"), "167");
+  EXPECT_EQ(BatchJson("{aggregate: 'vv', pipeline: [{$group: {_id: null, n: {$sum: 1}}}], cursor: {}}"),
+            "[{_id: null, n: 2}]");
+  // $lookup from a view.
+  EXPECT_EQ(BatchJson("{aggregate: 'c', pipeline: [{$match: {_id: 1}}, {$lookup: {from: 'vv', localField: 't', foreignField: '_id', as: 'j'}}, {$project: {j: 1}}], cursor: {}}"),
+            "[{_id: 1, j: [{_id: 2, a: \"y\"}]}]");
+  // A view on a missing collection is empty.
+  ASSERT_EQ(Ok(Run("{create: 'ghost', viewOn: 'nothing'}")), 1.0);
+  EXPECT_EQ(BatchJson("{find: 'ghost'}"), "[]");
+  EXPECT_EQ(Get("{count: 'ghost'}", "n"), "0");
+}
+
+TEST_F(ConformanceTest, ViewsRefuseWritesIndexesAndWatch) {
+  ASSERT_EQ(Ok(Run("{create: 'v', viewOn: 'c', pipeline: []}")), 1.0);
+  const char* kRefused[] = {
+      "{insert: 'v', documents: [{_id: 1}]}",
+      "{update: 'v', updates: [{q: {}, u: {$set: {a: 1}}}]}",
+      "{delete: 'v', deletes: [{q: {}, limit: 0}]}",
+      "{findAndModify: 'v', query: {}, remove: true}",
+      "{createIndexes: 'v', indexes: [{key: {a: 1}, name: 'a_1'}]}",
+      "{dropIndexes: 'v', index: '*'}",
+      "{listIndexes: 'v'}",
+      "{aggregate: 'v', pipeline: [{$changeStream: {}}], cursor: {}}",
+      "{aggregate: 1, pipeline: [{$documents: [{a: 1}]}, {$out: 'v'}], cursor: {}}",
+      "{aggregate: 1, pipeline: [{$documents: [{a: 1}]}, {$merge: {into: 'v'}}], cursor: {}}",
+ };
+  for (const char* cmd : kRefused) {
+    bson::Document r = Run(cmd);
+    EXPECT_EQ(Code(r), 166) << cmd << " -> " << Shell(r);
+    EXPECT_EQ(r.Get("codeName") ? r.Get("errmsg")->as_string() : "", "Namespace test.v is a view, not a collection") << cmd;
+ }
+  bson::Document r = Run("admin", J("{renameCollection: 'test.v', to: 'test.w'}"));
+  EXPECT_EQ(Code(r), 166);
+}
+
+TEST_F(ConformanceTest, ViewDefinitionsAreCheckedAndModifiable) {
+  struct Bad {
+    const char* cmd;
+    int code;
+ };
+  const Bad kBad[] = {
+      {"{create: 'v', pipeline: []}", 72},
+      {"{create: 'v', viewOn: 1}", 14},
+      {"{create: 'v', viewOn: ''}", 2},
+      {"{create: 'v', viewOn: 'c', pipeline: {}}", 14},
+      {"{create: 'v', viewOn: 'c', pipeline: [{$out: 'x'}]}", 167},
+      {"{create: 'v', viewOn: 'c', pipeline: [{$nope: 1}]}", 40324},
+      {"{create: 'v', viewOn: 'c', validator: {a: 1}}", 72},
+      {"{create: 'v', viewOn: 'v'}", 5},
+ };
+  for (const Bad& b : kBad) {
+    bson::Document r = Run(b.cmd);
+    EXPECT_EQ(Code(r), b.code) << b.cmd << " -> " << Shell(r);
+ }
+  ASSERT_EQ(Ok(Run("{insert: 'c', documents: [{_id: 1}, {_id: 2}]}")), 1.0);
+  ASSERT_EQ(Ok(Run("{create: 'v', viewOn: 'c', pipeline: [{$match: {_id: 1}}], collation: {locale: 'fr'}}")), 1.0);
+  EXPECT_EQ(Code(Run("{create: 'v', viewOn: 'c'}")), 48);  // NamespaceExists
+  // The view's collation is its default; another one is refused.
+  EXPECT_EQ(Code(Run("{find: 'v', collation: {locale: 'en'}}")), 167);
+  EXPECT_EQ(Ok(Run("{find: 'v', collation: {locale: 'fr'}}")), 1.0);
+  ASSERT_EQ(Ok(Run("{create: 'w', viewOn: 'v'}")), 1.0);
+  // collMod changes the definition, checked like create.
+  EXPECT_EQ(Code(Run("{collMod: 'v', viewOn: 'w'}")), 5);
+  EXPECT_EQ(Code(Run("{collMod: 'v', validator: {a: 1}}")), 72);
+  EXPECT_EQ(Code(Run("{collMod: 'c', viewOn: 'x'}")), 72);
+  ASSERT_EQ(Ok(Run("{collMod: 'v', pipeline: [{$match: {_id: 2}}]}")), 1.0);
+  EXPECT_EQ(BatchJson("{find: 'w'}"), "[{_id: 2}]");
+  // drop removes the view only.
+  bson::Document drop = Run("{drop: 'w'}");
+  EXPECT_EQ(Ok(drop), 1.0);
+  EXPECT_FALSE(drop.Has("nIndexesWas"));
+  EXPECT_EQ(BatchJson("{listCollections: 1, filter: {name: 'w'}}"), "[]");
+  EXPECT_EQ(Get("{count: 'c'}", "n"), "2");
+}
+
+// ---- 4. validators ----
+
+TEST_F(ConformanceTest, ValidatorsThroughCreateAndCollMod) {
+  ASSERT_EQ(Ok(Run("{insert: 'test', documents: [{_id: 1, x: 'foo'}]}")), 1.0);
+  ASSERT_EQ(Ok(Run("{collMod: 'test', validator: {x: {$type: 'string'}}}")), 1.0);
+  bson::Document r = Run("{findAndModify: 'test', query: {_id: 1}, update: {$set: {x: 1}}}");
+  EXPECT_EQ(Code(r), 121);
+  ASSERT_TRUE(r.Has("errInfo")) << Shell(r);
+  EXPECT_EQ(Shell(*r.Get("errInfo")),
+            "{failingDocumentId: 1, details: {operatorName: \"$type\", specifiedAs: {x: {$type: \"string\"}}, reason: \"type did not match\", consideredValue: 1, consideredType: \"int\"}}");
+  r = Run("{insert: 'test', documents: [{_id: 2, x: 2}]}");
+  ASSERT_TRUE(r.Has("writeErrors"));
+  const bson::Document& e = r.Get("writeErrors")->as_array()[0].as_document();
+  EXPECT_EQ(e.Get("code")->ToInt64(), 121);
+  EXPECT_EQ(e.Get("errmsg")->as_string(), "Document failed validation");
+  EXPECT_EQ(e.Get("errInfo")->as_document().Get("failingDocumentId")->ToInt64(), 2);
+  EXPECT_EQ(Ok(Run("{insert: 'test', documents: [{_id: 2, x: 2}], bypassDocumentValidation: true}")), 1.0);
+  EXPECT_FALSE(Run("{update: 'test', updates: [{q: {_id: 1}, u: {$set: {x: 3}}}], bypassDocumentValidation: true}").Has("writeErrors"));
+
+  ASSERT_EQ(Ok(Run("{create: 'js', validator: {$jsonSchema: {required: ['a'], properties: {a: {bsonType: 'int', maximum: 5}}}}, validationAction: 'error'}")), 1.0);
+  EXPECT_EQ(BatchJson("{listCollections: 1, filter: {name: 'js'}, nameOnly: true}"), "[{name: \"js\", type: \"collection\"}]");
+  r = Run("{insert: 'js', documents: [{_id: 1, a: 9}]}");
+  ASSERT_TRUE(r.Has("writeErrors"));
+  std::string info = Shell(*r.Get("writeErrors")->as_array()[0].as_document().Get("errInfo"));
+  EXPECT_NE(info.find("schemaRulesNotSatisfied"), std::string::npos) << info;
+  EXPECT_NE(info.find("maximum"), std::string::npos) << info;
+  // $jsonSchema in a query.
+  ASSERT_EQ(Ok(Run("{insert: 'q', documents: [{_id: 1, a: 1}, {_id: 2, a: 'x'}]}")), 1.0);
+  EXPECT_EQ(BatchJson("{find: 'q', filter: {$jsonSchema: {properties: {a: {bsonType: 'string'}}}}}"), "[{_id: 2, a: \"x\"}]");
+
+  EXPECT_EQ(Code(Run("{create: 'bad', validator: {$where: 'true'}}")), 224);
+  EXPECT_EQ(Code(Run("{create: 'bad', validator: {a: {$bogus: 1}}}")), 2);
+  EXPECT_EQ(Code(Run("{create: 'bad', validationLevel: 'sometimes'}")), 2);
+  EXPECT_EQ(Code(Run("{collMod: 'test', validationAction: 'shout'}")), 2);
+  EXPECT_EQ(BatchJson("{listCollections: 1, filter: {name: 'bad'}}"), "[]");
+}
+
+// ---- 5. linearizable ----
+
+TEST_F(ConformanceTest, OutAndMergeRefuseLinearizableReads) {
+  ASSERT_EQ(Ok(Run("{insert: 'c', documents: [{_id: 1}]}")), 1.0);
+  bson::Document r = Run("{aggregate: 'c', pipeline: [{$match: {}}, {$out: 'o'}], cursor: {}, readConcern: {level: 'linearizable'}}");
+  EXPECT_EQ(Code(r), 72);
+  EXPECT_EQ(r.Get("errmsg")->as_string(), "$out cannot be used with a 'linearizable' read concern level");
+  r = Run("{aggregate: 'c', pipeline: [{$merge: {into: 'o'}}], cursor: {}, readConcern: {level: 'linearizable'}}");
+  EXPECT_EQ(Code(r), 72);
+  EXPECT_EQ(Ok(Run("{aggregate: 'c', pipeline: [{$match: {}}], cursor: {}, readConcern: {level: 'linearizable'}}")), 1.0);
+  EXPECT_EQ(Ok(Run("{aggregate: 'c', pipeline: [{$out: 'o'}], cursor: {}, readConcern: {level: 'majority'}}")), 1.0);
+}
+
+}  // namespace
+}  // namespace eddy::wire
