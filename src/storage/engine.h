@@ -261,10 +261,12 @@ class Engine {
   // commit's error. fn's effects are committed even when it returns an error (so an
   // ordered insertMany keeps the documents before the failing one, as MongoDB does); use
   // savepoints to undo a partial operation. Requests are acknowledged in sequence order.
+  // When the pipeline is idle the calling thread runs it (apply, write, fsync) itself, and
+  // may then run other requests' done callbacks: call it holding no lock a callback takes.
   Status Write(WriteFn fn, WriteOptions options = {});
-  // The same, asynchronously: done(status) is called after commit on the syncer thread (on
-  // the committer thread for wait_durable = false). done must be fast and must not call
-  // Write().
+  // The same, asynchronously: done(status) is called after commit, on whichever thread runs
+  // the pipeline's sync stage (its commit stage for wait_durable = false). done must be fast,
+  // must not block and must not call Write(). SubmitWrite never runs the pipeline itself.
   void SubmitWrite(WriteFn fn, std::function<void(Status)> done, WriteOptions options = {});
 
   std::unique_ptr<ReadView> NewReadView();
@@ -305,15 +307,21 @@ class Engine {
   struct Group;
   explicit Engine(const EngineOptions& options);
   Status Recover();
-  void SequencerLoop();
-  void CommitterLoop();
-  void SyncerLoop();
+  // The write pipeline (engine.cc, Engine::Shared): a stage's dedicated thread; the stage
+  // passes; running stages from `stage` on while their roles are free.
+  void StageLoop(int stage);
+  bool StageInputDone(int stage) const;
+  void RunStage(int stage);
+  void RunStages(int stage, const std::atomic<bool>* until_done);
+  void SequencePass();
+  void CommitPass();
+  void SyncPass();
   void RetentionLoop();
   void RunGroup(std::vector<std::unique_ptr<Request>>& requests);
   void StartGroup(Txn& txn, Group* group);
   void SealGroup(Txn& txn, Group& group);
   void CutGroup(Txn& txn);
-  void HandOff(std::shared_ptr<Group> group);
+  void HandOff(std::shared_ptr<Group> group, bool wake_committer);
   void WriteGroups(std::vector<std::shared_ptr<Group>>& groups);
   void SyncGroups(std::vector<std::shared_ptr<Group>>& groups);
   void Publish(const Group& group);
@@ -326,15 +334,17 @@ class Engine {
   struct Shared;
   std::unique_ptr<Shared> shared_;
   std::atomic<uint64_t> committed_{0};
-  uint64_t last_ts_ = 0;  // sequencer thread only (after recovery)
-  uint32_t next_id_ = 1;  // sequencer thread only
-  // Sequencer thread only: the catalog after the last applied group, and the groups handed
-  // to the committer whose writes are not yet in RocksDB (oldest first).
+  // The fields below belong to the holder of a pipeline role ("sequencer" or "committer"),
+  // whichever thread that is; taking and releasing roles under Shared::mu orders them.
+  uint64_t last_ts_ = 0;  // sequencer only (after recovery)
+  uint32_t next_id_ = 1;  // sequencer only
+  // Sequencer only: the catalog after the last applied group, and the groups handed to the
+  // committer whose writes are not yet in RocksDB (oldest first).
   std::shared_ptr<const Catalog> applied_catalog_;
   std::deque<std::shared_ptr<Group>> unwritten_;
   std::shared_ptr<Group> current_group_;  // being applied
   uint64_t handed_off_ = 0;               // groups handed to the committer
-  // Committer thread only: the snapshot after the last group written.
+  // Committer only: the snapshot after the last group written.
   std::shared_ptr<const detail::Snapshot> last_snapshot_;
 };
 
