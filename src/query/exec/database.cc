@@ -8,6 +8,7 @@
 #include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
+#include "query/agg/pipeline.h"
 #include "query/exec/duplicate_key.h"
 #include "query/exec/validation.h"
 #include "query/exec/views.h"
@@ -247,6 +248,69 @@ class EmptyCursor : public FindCursor {
 
  private:
   Plan plan_;
+};
+
+// A view read: the view's pipeline (and the find's stages) over its source collection.
+class PipelineCursor : public FindCursor {
+ public:
+  PipelineCursor(std::shared_ptr<AggSource> source, std::unique_ptr<DocStream> stream)
+      : source_(std::move(source)), stream_(std::move(stream)) {}
+  bool Next(bson::Document* out) override {
+    if (!status_.ok()) return false;
+    Result<bool> more = stream_->Next(out);
+    if (!more.ok()) {
+      status_ = more.status();
+      return false;
+    }
+    return *more;
+  }
+  Status status() const override { return status_; }
+  const Plan& plan() const override { return plan_; }
+
+ private:
+  std::shared_ptr<AggSource> source_;  // stages may read through it while streaming
+  std::unique_ptr<DocStream> stream_;
+  Status status_;
+  Plan plan_;
+};
+
+// A FindCursor as a pipeline's input.
+class CursorStream : public DocStream {
+ public:
+  explicit CursorStream(std::unique_ptr<FindCursor> c) : cursor_(std::move(c)) {}
+  Result<bool> Next(bson::Document* out) override {
+    if (cursor_->Next(out)) return true;
+    EDDY_RETURN_IF_ERROR(cursor_->status());
+    return false;
+  }
+
+ private:
+  std::unique_ptr<FindCursor> cursor_;
+};
+
+// What a view's pipeline may read ($lookup/$unionWith): the database itself. Views never
+// write ($out/$merge are refused in view definitions).
+class ViewReadSource : public AggSource {
+ public:
+  ViewReadSource(Database* db, std::string db_name) : db_(db), db_name_(std::move(db_name)) {}
+  Result<std::vector<bson::Document>> ReadCollection(std::string_view coll,
+                                                     const bson::Document& filter) override {
+    FindOptions o;
+    o.filter = filter;
+    return db_->Find(db_name_, coll, o);
+  }
+  Status ReplaceCollection(std::string_view db, std::string_view coll,
+                           std::vector<bson::Document>) override {
+    return Status(kOptionNotSupportedOnView, "$out cannot be used in a view definition");
+  }
+  Status MergeInto(std::string_view, std::string_view, const MergeSpec&,
+                   std::vector<bson::Document>) override {
+    return Status(kOptionNotSupportedOnView, "$merge cannot be used in a view definition");
+  }
+
+ private:
+  Database* db_;
+  std::string db_name_;
 };
 
 }  // namespace
@@ -662,11 +726,55 @@ Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std:
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
   storage::CollectionPtr c = view->catalog().Find(db, coll);
   if (!c) return std::unique_ptr<FindCursor>(new EmptyCursor());
+  if (IsView(*c)) return OpenViewFind(db, coll, options);
   Plan plan = ChoosePlan(*c, options.filter, sort ? &*sort : nullptr, cf.collator.get());
   return std::unique_ptr<FindCursor>(new FindCursorImpl(std::move(view), c, std::move(matcher),
                                                         std::move(sort), std::move(projection),
                                                         std::move(plan), options.skip,
                                                         options.limit));
+}
+
+Result<std::unique_ptr<FindCursor>> Database::OpenViewFind(std::string_view db,
+                                                           std::string_view coll,
+                                                           const FindOptions& options) {
+  EDDY_ASSIGN_OR_RETURN(std::optional<ResolvedView> view, ResolveView(*engine_->catalog(), db, coll));
+  if (!view) return OpenFind(db, coll, options);  // dropped meanwhile
+  // A view's collation is the default of reads on it and can not be overridden.
+  std::optional<bson::Document> collation = options.collation ? options.collation : view->collation;
+  if (options.collation) {
+    EDDY_ASSIGN_OR_RETURN(CollatorPtr asked, ParseCollation(*options.collation));
+    CollatorPtr own;
+    if (view->collation) {
+      EDDY_ASSIGN_OR_RETURN(own, ParseCollation(*view->collation));
+    }
+    bool same = (!asked && !own) ||
+                (asked && own && view->collation && bson::Compare(*options.collation, *view->collation) == 0);
+    if (!same) return Status(kOptionNotSupportedOnView, "Cannot override a view's default collation");
+  }
+  bson::Array stages = std::move(view->pipeline);
+  if (!options.filter.empty()) stages.push_back(bson::Document{{"$match", options.filter}});
+  if (!options.sort.empty()) stages.push_back(bson::Document{{"$sort", options.sort}});
+  if (options.skip > 0) stages.push_back(bson::Document{{"$skip", options.skip}});
+  if (options.limit > 0) stages.push_back(bson::Document{{"$limit", options.limit}});
+  if (!options.projection.empty()) stages.push_back(bson::Document{{"$project", options.projection}});
+  AggOptions ao;
+  ao.db = std::string(db);
+  ao.let = options.let;
+  if (collation) {
+    EDDY_ASSIGN_OR_RETURN(ao.collator, ParseCollation(*collation));
+  }
+  EDDY_ASSIGN_OR_RETURN(Pipeline p, Pipeline::Parse(stages, ao));
+  FindOptions source_find;
+  source_find.filter = p.pushdown().filter;
+  source_find.sort = p.pushdown().sort;
+  source_find.skip = p.pushdown().skip;
+  source_find.limit = p.pushdown().limit;
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<FindCursor> input, OpenFind(db, view->source, source_find));
+  auto source = std::make_shared<ViewReadSource>(this, std::string(db));
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<DocStream> out,
+                        p.Run(std::make_unique<CursorStream>(std::move(input)), source.get(),
+                              /*skip_pushdown=*/true));
+  return std::unique_ptr<FindCursor>(new PipelineCursor(std::move(source), std::move(out)));
 }
 
 Result<std::vector<bson::Document>> Database::Find(std::string_view db, std::string_view coll,
@@ -687,6 +795,20 @@ Result<int64_t> Database::Count(std::string_view db, std::string_view coll,
   std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
   storage::CollectionPtr c = view->catalog().Find(db, coll);
   if (!c) return int64_t{0};
+  if (IsView(*c)) {
+    FindOptions o;
+    o.filter = filter;
+    o.let = options.let;
+    o.collation = options.collation;
+    o.skip = skip;
+    o.limit = limit;
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<FindCursor> cursor, OpenFind(db, coll, o));
+    int64_t n = 0;
+    bson::Document d;
+    while (cursor->Next(&d)) ++n;
+    EDDY_RETURN_IF_ERROR(cursor->status());
+    return n;
+  }
   int64_t n = 0;
   PlanIterator it(view.get(), *c, ChoosePlan(*c, filter, nullptr, cf.collator.get()));
   std::string_view raw;
@@ -711,8 +833,14 @@ Result<std::vector<bson::Value>> Database::Distinct(std::string_view db, std::st
                                                     const LetAndCollation& extra) {
   if (key.empty()) return Status(ErrorCode::kInvalidOptions, "FieldPath cannot be constructed with empty string");
   CollatorPtr collator;
-  if (extra.collation) {
-    EDDY_ASSIGN_OR_RETURN(collator, ParseCollation(*extra.collation));
+  std::optional<bson::Document> collation = extra.collation;
+  if (!collation) {
+    // On a view, its collation is the default (OpenFind refuses another one).
+    EDDY_ASSIGN_OR_RETURN(std::optional<ResolvedView> view, ResolveView(*engine_->catalog(), db, coll));
+    if (view) collation = view->collation;
+  }
+  if (collation) {
+    EDDY_ASSIGN_OR_RETURN(collator, ParseCollation(*collation));
   }
   FindOptions options;
   options.filter = filter;

@@ -153,6 +153,9 @@ class Database {
                                             const FindAndModifyRequest& request);
 
   // --- reads ---
+  // On a view (query/exec/views.h) reads run the view's pipeline over its source, with the
+  // find's filter/sort/skip/limit/projection as stages after it; the view's collation is
+  // the default and another one fails with 167 OptionNotSupportedOnView.
   Result<std::unique_ptr<FindCursor>> OpenFind(std::string_view db, std::string_view coll,
                                                const FindOptions& options);
   Result<std::vector<bson::Document>> Find(std::string_view db, std::string_view coll,
@@ -167,6 +170,8 @@ class Database {
                                             const LetAndCollation& options = {});
 
  private:
+  Result<std::unique_ptr<FindCursor>> OpenViewFind(std::string_view db, std::string_view coll,
+                                                   const FindOptions& options);
   std::unique_ptr<storage::Engine> engine_;
 };
 

@@ -214,6 +214,34 @@ TEST_F(ValidationTest, WritesToViewsAreRefused) {
   EXPECT_EQ(db_->FindAndModify("db", "v", req).status().code_number(), 166);
 }
 
+TEST_F(ValidationTest, EmbeddedReadsOfViewsRunTheirPipeline) {
+  ASSERT_TRUE(InsertOne("c", "{_id: 1, a: 'x', n: 1}").ok());
+  ASSERT_TRUE(InsertOne("c", "{_id: 2, a: 'y', n: 2}").ok());
+  ASSERT_TRUE(InsertOne("c", "{_id: 3, a: 'Y', n: 3}").ok());
+  ASSERT_TRUE(InsertOne("other", "{_id: 'k', n: 2}").ok());
+  ASSERT_TRUE(db_->CreateCollection("db", "v", J("{viewOn: 'c', pipeline: [{$match: {n: {$gte: 2}}}, "
+                                                 "{$lookup: {from: 'other', localField: 'n', foreignField: 'n', as: 'o'}}]}")).ok());
+  ASSERT_TRUE(db_->CreateCollection("db", "ci", J("{viewOn: 'c', pipeline: [], collation: {locale: 'en', strength: 2}}")).ok());
+  FindOptions o;
+  o.sort = J("{_id: -1}");
+  o.projection = J("{o: 1}");
+  auto r = db_->Find("db", "v", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ(Shell((*r)[0]), Shell(J("{_id: 3, o: []}")));
+  EXPECT_EQ(Shell((*r)[1]), Shell(J("{_id: 2, o: [{_id: 'k', n: 2}]}")));
+  EXPECT_EQ(db_->Count("db", "v", J("{a: 'y'}")).value(), 1);
+  EXPECT_EQ(db_->Count("db", "v", {}, /*skip=*/1).value(), 1);
+  // The view's collation applies by default; another one is refused.
+  EXPECT_EQ(db_->Count("db", "ci", J("{a: 'y'}")).value(), 2);
+  LetAndCollation other;
+  other.collation = J("{locale: 'fr'}");
+  EXPECT_EQ(db_->Count("db", "ci", J("{a: 'y'}"), 0, 0, other).status().code_number(), 167);
+  auto values = db_->Distinct("db", "v", "n", {});
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(values->size(), 2u);
+}
+
 TEST_F(ValidationTest, ViewsResolveThroughChainsAndRefuseCycles) {
   auto catalog = [&] { return db_->engine().catalog(); };
   ASSERT_TRUE(db_->CreateCollection("db", "v1", J("{viewOn: 'c', pipeline: [{$match: {a: 1}}]}")).ok());

@@ -15,7 +15,8 @@ namespace {
 
 class DatabaseSource : public query::AggSource {
  public:
-  DatabaseSource(query::Database* db, std::string db_name) : db_(db), db_name_(std::move(db_name)) {}
+  DatabaseSource(query::Database* db, std::string db_name, bool bypass)
+      : db_(db), db_name_(std::move(db_name)), bypass_(bypass) {}
 
   Result<std::vector<bson::Document>> ReadCollection(std::string_view coll,
                                                      const bson::Document& filter) override {
@@ -55,14 +56,17 @@ class DatabaseSource : public query::AggSource {
     // the new contents, never a mix (as $out does).
     static std::atomic<uint64_t> counter{0};
     std::string tmp = "tmp.agg_out." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    EDDY_RETURN_IF_ERROR(db_->CreateCollection(db, tmp));
-    query::InsertResult r = db_->Insert(db, tmp, std::move(docs), true);
+    // The new contents keep the target's options (validator, changeStreamPreAndPostImages...)
+    // and are checked against its validator, as mongod's $out does.
+    storage::CollectionPtr target = db_->engine().catalog()->Find(db, coll);
+    EDDY_RETURN_IF_ERROR(db_->CreateCollection(db, tmp, target ? target->options : bson::Document()));
+    query::InsertResult r = db_->Insert(db, tmp, std::move(docs), true, {}, bypass_);
     if (!r.errors.empty()) {
       (void)db_->DropCollection(db, tmp);
       return r.errors[0].status;
     }
     // Keep the target's indexes.
-    if (storage::CollectionPtr target = db_->engine().catalog()->Find(db, coll)) {
+    if (target) {
       for (const storage::IndexInfo& i : target->indexes) {
         if (i.is_id()) continue;
         query::IndexOptions io{i.name, i.unique, i.sparse};
@@ -101,7 +105,7 @@ class DatabaseSource : public query::AggSource {
         if (spec.when_not_matched == query::MergeSpec::WhenNotMatched::kFail) {
           return Status(static_cast<ErrorCode>(13113), "$merge could not find a matching document in the target collection for at least one document in the source collection");
         }
-        query::InsertResult r = db_->Insert(db, coll, {doc});
+        query::InsertResult r = db_->Insert(db, coll, {doc}, true, {}, bypass_);
         if (!r.errors.empty()) return r.errors[0].status;
         continue;
       }
@@ -113,7 +117,9 @@ class DatabaseSource : public query::AggSource {
       for (const bson::Field& f : *merged) {
         if (f.name != "_id") replacement.Append(f.name, f.value);
       }
-      EDDY_RETURN_IF_ERROR(db_->Update(db, coll, query::UpdateStatement{by_id, replacement}).status());
+      query::UpdateStatement st{by_id, replacement};
+      st.bypass_document_validation = bypass_;
+      EDDY_RETURN_IF_ERROR(db_->Update(db, coll, st).status());
     }
     return Status::OK();
   }
@@ -121,12 +127,14 @@ class DatabaseSource : public query::AggSource {
  private:
   query::Database* db_;
   std::string db_name_;
+  bool bypass_;  // bypassDocumentValidation
 };
 
 }  // namespace
 
-std::shared_ptr<query::AggSource> MakeDatabaseSource(query::Database* db, std::string db_name) {
-  return std::make_shared<DatabaseSource>(db, std::move(db_name));
+std::shared_ptr<query::AggSource> MakeDatabaseSource(query::Database* db, std::string db_name,
+                                                     bool bypass_document_validation) {
+  return std::make_shared<DatabaseSource>(db, std::move(db_name), bypass_document_validation);
 }
 
 }  // namespace eddy::wire

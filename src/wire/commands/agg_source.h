@@ -9,6 +9,9 @@
 
 namespace eddy::wire {
 
-std::shared_ptr<query::AggSource> MakeDatabaseSource(query::Database* db, std::string db_name);
+// $out/$merge writes check the target collection's validator unless
+// bypass_document_validation (the aggregate command's bypassDocumentValidation).
+std::shared_ptr<query::AggSource> MakeDatabaseSource(query::Database* db, std::string db_name,
+                                                     bool bypass_document_validation = false);
 
 }  // namespace eddy::wire

@@ -57,8 +57,10 @@ class StreamCursor : public ServerCursor {
 
 // Runs a parsed pipeline over `input` with the database as its AggSource.
 Result<PipelineRun> RunParsed(CommandContext& ctx, const query::Pipeline& p,
-                              std::unique_ptr<query::DocStream> input, bool pushed) {
-  std::shared_ptr<query::AggSource> source = MakeDatabaseSource(ctx.db, ctx.db_name);
+                              std::unique_ptr<query::DocStream> input, bool pushed,
+                              bool bypass_document_validation) {
+  std::shared_ptr<query::AggSource> source =
+      MakeDatabaseSource(ctx.db, ctx.db_name, bypass_document_validation);
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::DocStream> out, p.Run(std::move(input), source.get(), pushed));
   // The stream may call back into the source later (getMore): keep the source alive with it.
   struct Holder : query::DocStream {
@@ -102,7 +104,7 @@ std::shared_ptr<ServerCursor> MakeStreamCursor(std::unique_ptr<query::DocStream>
 
 Result<PipelineRun> OpenPipeline(CommandContext& ctx, std::string_view coll, const bson::Array& stages,
                                  query::AggOptions ao, const bson::Value* collation,
-                                 std::string_view command) {
+                                 std::string_view command, bool bypass_document_validation) {
   const bson::Array* run_stages = &stages;
   bson::Array combined;
   std::string source(coll);
@@ -129,7 +131,8 @@ Result<PipelineRun> OpenPipeline(CommandContext& ctx, std::string_view coll, con
   fo.limit = p.pushdown().limit;
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc,
                         ctx.db->OpenFind(ctx.db_name, source, fo));
-  return RunParsed(ctx, p, std::make_unique<FindStream>(std::move(fc)), /*pushed=*/true);
+  return RunParsed(ctx, p, std::make_unique<FindStream>(std::move(fc)), /*pushed=*/true,
+                   bypass_document_validation);
 }
 
 namespace {
@@ -210,12 +213,13 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
   ao.allow_disk_use = disk.value_or(false);
   EDDY_ASSIGN_OR_RETURN(const bson::Document* let, GetDoc(cmd, "let"));
   if (let) ao.let = *let;
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
   PipelineRun run;
   std::string ns;
   if (target.is_string()) {
     ns = ctx.db_name + "." + target.as_string();
     EDDY_ASSIGN_OR_RETURN(run, OpenPipeline(ctx, target.as_string(), *pipeline, std::move(ao),
-                                            cmd.Get("collation"), "aggregate"));
+                                            cmd.Get("collation"), "aggregate", bypass.value_or(false)));
   } else {
     EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(cmd.Get("collation"), "aggregate"));
     EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(*pipeline, ao));
@@ -229,7 +233,7 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
       input = query::MakeVectorStream({});
     }
     ns = ctx.db_name + ".$cmd.aggregate";
-    EDDY_ASSIGN_OR_RETURN(run, RunParsed(ctx, p, std::move(input), false));
+    EDDY_ASSIGN_OR_RETURN(run, RunParsed(ctx, p, std::move(input), false, bypass.value_or(false)));
   }
   std::shared_ptr<ServerCursor> cursor = MakeStreamCursor(std::move(run.stream));
   if (run.writes_output) {

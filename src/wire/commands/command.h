@@ -90,10 +90,11 @@ struct PipelineRun {
 // $match/$sort/$skip/$limit answered by an index-assisted find. When `coll` is a view, the
 // view's pipeline runs first over its source collection, and its collation is the default
 // (a different `collation` fails with 167 OptionNotSupportedOnView). `collation` is the
-// command's field (may be null), checked as `command`.collation.
+// command's field (may be null), checked as `command`.collation. $out/$merge check their
+// target's validator unless bypass_document_validation.
 Result<PipelineRun> OpenPipeline(CommandContext& ctx, std::string_view coll, const bson::Array& stages,
                                  query::AggOptions ao, const bson::Value* collation,
-                                 std::string_view command);
+                                 std::string_view command, bool bypass_document_validation = false);
 // A stream as a server cursor that streams across getMores.
 std::shared_ptr<ServerCursor> MakeStreamCursor(std::unique_ptr<query::DocStream> stream);
 

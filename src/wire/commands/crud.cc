@@ -1,14 +1,12 @@
 // CRUD commands: insert, update, delete, find, getMore, killCursors, count, distinct,
 // findAndModify. Reply shapes follow mongod (reference/clients.md §4).
 #include <chrono>
-#include <map>
 
 #include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
 #include "query/collation/collator.h"
 #include "query/exec/views.h"
-#include "storage/index_keys.h"
 #include "wire/commands/command.h"
 
 namespace eddy::wire {
@@ -102,22 +100,6 @@ Status RefuseView(CommandContext& ctx, std::string_view coll) {
   storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, coll);
   if (c && query::IsView(*c)) return query::NotSupportedOnView(ctx.db_name, coll);
   return Status::OK();
-}
-
-bool IsViewNs(CommandContext& ctx, std::string_view coll) {
-  storage::CollectionPtr c = ctx.db->engine().catalog()->Find(ctx.db_name, coll);
-  return c && query::IsView(*c);
-}
-
-// A read on a view runs as an aggregation over it (the view's pipeline first), as mongod
-// rewrites find/count/distinct on views.
-Result<PipelineRun> OpenViewRead(CommandContext& ctx, std::string_view coll, const bson::Array& stages,
-                                 const bson::Document& let, const bson::Value* collation,
-                                 std::string_view command) {
-  query::AggOptions ao;
-  ao.db = ctx.db_name;
-  ao.let = let;
-  return OpenPipeline(ctx, coll, stages, std::move(ao), collation, command);
 }
 
 // A writeErrors entry: {index, code, errmsg, [keyPattern, keyValue | errInfo]} as mongod 7.0
@@ -376,20 +358,9 @@ Result<bson::Document> Find(CommandContext& ctx, const bson::Document& cmd) {
   o.skip = skip.value_or(0);
   o.limit = limit.value_or(0);
   EDDY_ASSIGN_OR_RETURN(int64_t batch, BatchSize(cmd, "batchSize", kDefaultFirstBatch));
-  std::shared_ptr<ServerCursor> cursor;
-  if (IsViewNs(ctx, coll)) {
-    bson::Array stages;
-    if (!o.filter.empty()) stages.push_back(bson::Document{{"$match", o.filter}});
-    if (!o.sort.empty()) stages.push_back(bson::Document{{"$sort", o.sort}});
-    if (o.skip > 0) stages.push_back(bson::Document{{"$skip", o.skip}});
-    if (o.limit > 0) stages.push_back(bson::Document{{"$limit", o.limit}});
-    if (!o.projection.empty()) stages.push_back(bson::Document{{"$project", o.projection}});
-    EDDY_ASSIGN_OR_RETURN(PipelineRun run, OpenViewRead(ctx, coll, stages, o.let, cmd.Get("collation"), "find"));
-    cursor = MakeStreamCursor(std::move(run.stream));
-  } else {
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc, ctx.db->OpenFind(ctx.db_name, coll, o));
-    cursor = std::make_shared<FindServerCursor>(std::move(fc));
-  }
+  // On a view, OpenFind runs the view's pipeline with the find's stages after it.
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<query::FindCursor> fc, ctx.db->OpenFind(ctx.db_name, coll, o));
+  std::shared_ptr<ServerCursor> cursor = std::make_shared<FindServerCursor>(std::move(fc));
   bool single_batch = single.value_or(false) || (o.limit > 0 && batch >= o.limit);
   if (batch == 0) {
     // batchSize 0: open the cursor, return nothing yet.
@@ -473,18 +444,6 @@ Result<bson::Document> Count(CommandContext& ctx, const bson::Document& cmd) {
   if (skip && *skip < 0) return Status(ErrorCode::kBadValue, "skip value is negative in count query");
   query::LetAndCollation lc;
   EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(cmd, "count"));
-  if (IsViewNs(ctx, coll)) {
-    bson::Array stages;
-    if (q && !q->empty()) stages.push_back(bson::Document{{"$match", *q}});
-    if (skip.value_or(0) > 0) stages.push_back(bson::Document{{"$skip", *skip}});
-    if (limit && *limit != 0) stages.push_back(bson::Document{{"$limit", std::abs(*limit)}});
-    stages.push_back(bson::Document{{"$count", "n"}});
-    EDDY_ASSIGN_OR_RETURN(PipelineRun run, OpenViewRead(ctx, coll, stages, bson::Document(), cmd.Get("collation"), "count"));
-    bson::Document d;
-    EDDY_ASSIGN_OR_RETURN(bool any, run.stream->Next(&d));
-    int64_t n = any && d.Get("n") ? d.Get("n")->ToInt64() : 0;
-    return bson::Document{{"n", static_cast<int32_t>(n)}, {"ok", 1.0}};
-  }
   EDDY_ASSIGN_OR_RETURN(int64_t n, ctx.db->Count(ctx.db_name, coll, q ? *q : bson::Document(),
                                                  skip.value_or(0), limit ? std::abs(*limit) : 0,
                                                  lc));
@@ -501,37 +460,6 @@ Result<bson::Document> Distinct(CommandContext& ctx, const bson::Document& cmd) 
   EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(cmd, "query"));
   query::LetAndCollation lc;
   EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(cmd, "distinct"));
-  if (IsViewNs(ctx, coll)) {
-    if (key->as_string().empty()) {
-      return Status(ErrorCode::kInvalidOptions, "FieldPath cannot be constructed with empty string");
-    }
-    bson::Array stages;
-    if (q && !q->empty()) stages.push_back(bson::Document{{"$match", *q}});
-    EDDY_ASSIGN_OR_RETURN(PipelineRun run, OpenViewRead(ctx, coll, stages, bson::Document(), cmd.Get("collation"), "distinct"));
-    // Distinct values as Database::Distinct gathers them (array elements count singly), in
-    // BSON order; with a collation, values equal under it count once.
-    query::CollatorPtr collator;
-    const bson::Value* coll_field = cmd.Get("collation");
-    if (coll_field == nullptr) {
-      if (storage::CollectionPtr vc = ctx.db->engine().catalog()->Find(ctx.db_name, coll)) {
-        coll_field = vc->options.Get("collation");
-      }
-    }
-    EDDY_ASSIGN_OR_RETURN(collator, query::ParseCollationField(coll_field, "distinct"));
-    std::map<bson::Value, bson::Value, bson::ValueLess> values;
-    bson::Document doc;
-    for (;;) {
-      EDDY_ASSIGN_OR_RETURN(bool more, run.stream->Next(&doc));
-      if (!more) break;
-      std::vector<const bson::Value*> found;
-      bool had_array = false;
-      storage::CollectPathValues(doc, key->as_string(), &found, &had_array);
-      for (const bson::Value* v : found) values.try_emplace(query::CollationKeyOf(*v, collator.get()), *v);
-    }
-    bson::Array out;
-    for (auto& [k, v] : values) out.push_back(std::move(v));
-    return bson::Document{{"values", std::move(out)}, {"ok", 1.0}};
-  }
   EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> values,
                         ctx.db->Distinct(ctx.db_name, coll, key->as_string(),
                                          q ? *q : bson::Document(), lc));

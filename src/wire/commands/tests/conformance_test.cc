@@ -365,6 +365,25 @@ TEST_F(ConformanceTest, ValidatorsThroughCreateAndCollMod) {
   EXPECT_EQ(BatchJson("{listCollections: 1, filter: {name: 'bad'}}"), "[]");
 }
 
+TEST_F(ConformanceTest, OutAndMergeCheckTheTargetsValidator) {
+  ASSERT_EQ(Ok(Run("{create: 'target', validator: {n: {$type: 'int'}}}")), 1.0);
+  ASSERT_EQ(Ok(Run("{insert: 'target', documents: [{_id: 1, n: 1}]}")), 1.0);
+  bson::Document r = Run("{aggregate: 1, pipeline: [{$documents: [{_id: 2, n: 'x'}]}, {$out: 'target'}], cursor: {}}");
+  EXPECT_EQ(Code(r), 121) << Shell(bson::Value(r));
+  EXPECT_EQ(BatchJson("{find: 'target'}"), "[{_id: 1, n: 1}]");  // unchanged
+  r = Run("{aggregate: 1, pipeline: [{$documents: [{_id: 2, n: 'x'}]}, {$merge: {into: 'target'}}], cursor: {}}");
+  EXPECT_EQ(Code(r), 121) << Shell(bson::Value(r));
+  EXPECT_TRUE(r.Has("errInfo"));
+  r = Run("{aggregate: 1, pipeline: [{$documents: [{_id: 2, n: 'x'}]}, {$out: 'target'}], cursor: {}, bypassDocumentValidation: true}");
+  EXPECT_EQ(Ok(r), 1.0) << Shell(bson::Value(r));
+  EXPECT_EQ(BatchJson("{find: 'target'}"), "[{_id: 2, n: \"x\"}]");
+  // $out keeps the target's options: the validator still applies afterwards.
+  r = Run("{insert: 'target', documents: [{_id: 3, n: 'y'}]}");
+  ASSERT_TRUE(r.Has("writeErrors")) << Shell(bson::Value(r));
+  EXPECT_EQ(BatchJson("{listCollections: 1, filter: {name: 'target'}}").find("validator") != std::string::npos, true);
+  EXPECT_EQ(Ok(Run("{aggregate: 1, pipeline: [{$documents: [{_id: 4, n: 'z'}]}, {$merge: {into: 'target'}}], cursor: {}, bypassDocumentValidation: true}")), 1.0);
+}
+
 // ---- 5. linearizable ----
 
 TEST_F(ConformanceTest, OutAndMergeRefuseLinearizableReads) {
