@@ -8,8 +8,8 @@ Starts its own `eddy serve --sync off` on a free port with a fresh data director
 resume token of an empty collection stream, writes N documents with insert_many, then (--runs
 times) resumes a collection change stream from that token and reads the whole backlog with raw
 getMores (no batchSize: ~16 MiB batches) decoded only as far as PyMongo's RawBSONDocument needs.
-Prints, per run and as the median: events/s and the server's CPU time per event (utime+stime
-from /proc/<pid>/stat over the read)."""
+Prints, per run and as the median: events/s, the server's CPU time per event (utime+stime
+from /proc/<pid>/stat over the read) and the client's CPU time (this process, over the read)."""
 import argparse
 import os
 import statistics
@@ -85,12 +85,14 @@ def main():
         if args.pause:
             input("server pid %d: press Enter to read " % server.proc.pid)
 
-        rates, cpus, walls = [], [], []
+        rates, cpus, walls, client_cpus = [], [], [], []
         for run in range(args.runs):
             cpu0 = cpu_seconds(server.proc.pid)
+            client0 = time.process_time()
             t0 = time.perf_counter()
             seen, last = read_backlog(db, token, args.events)
             wall = time.perf_counter() - t0
+            client_cpu = time.process_time() - client0
             cpu = cpu_seconds(server.proc.pid) - cpu0
             if seen != args.events:
                 raise RuntimeError("read %d events, expected %d" % (seen, args.events))
@@ -99,10 +101,13 @@ def main():
             rates.append(seen / wall)
             cpus.append(cpu * 1e6 / seen)
             walls.append(wall)
-            print("run %d: %d events in %.2f s = %.0f events/s, server CPU %.2f s = %.2f us/event"
-                  % (run + 1, seen, wall, seen / wall, cpu, cpu * 1e6 / seen), flush=True)
-        print("median: %.2f s, %.0f events/s, server CPU %.2f us/event"
-              % (statistics.median(walls), statistics.median(rates), statistics.median(cpus)))
+            client_cpus.append(client_cpu)
+            print("run %d: %d events in %.2f s = %.0f events/s, server CPU %.2f s = %.2f us/event, "
+                  "client CPU %.2f s" % (run + 1, seen, wall, seen / wall, cpu, cpu * 1e6 / seen,
+                                         client_cpu), flush=True)
+        print("median: %.2f s, %.0f events/s, server CPU %.2f us/event, client CPU %.2f s"
+              % (statistics.median(walls), statistics.median(rates), statistics.median(cpus),
+                 statistics.median(client_cpus)))
 
 
 if __name__ == "__main__":

@@ -126,19 +126,26 @@ RawBuilder::RawBuilder(std::string* out) : out_(out), start_(out->size()) {
   out_->append(4, '\0');
 }
 
-void RawBuilder::Header(Type type, std::string_view name) {
-  out_->push_back(static_cast<char>(type));
-  out_->append(name);
-  out_->push_back('\0');
+char* RawBuilder::Element(Type type, std::string_view name, size_t value_size) {
+  // One resize per element: a change event is a dozen of them, built per event.
+  const size_t at = out_->size();
+  out_->resize(at + 1 + name.size() + 1 + value_size);
+  char* p = out_->data() + at;
+  *p++ = static_cast<char>(type);
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = '\0';
+  return p;
 }
 
+void RawBuilder::Header(Type type, std::string_view name) { Element(type, name, 0); }
+
 char* RawBuilder::AppendStringUninitialized(std::string_view name, size_t size) {
-  Header(Type::kString, name);
-  const size_t at = out_->size();
-  out_->resize(at + 4 + size + 1);
-  Put32At(out_, at, static_cast<int32_t>(size + 1));
-  (*out_)[at + 4 + size] = '\0';
-  return out_->data() + at + 4;
+  char* p = Element(Type::kString, name, 4 + size + 1);
+  auto len = static_cast<int32_t>(size + 1);
+  std::memcpy(p, &len, 4);
+  p[4 + size] = '\0';
+  return p + 4;
 }
 
 void RawBuilder::AppendString(std::string_view name, std::string_view value) {
@@ -147,16 +154,15 @@ void RawBuilder::AppendString(std::string_view name, std::string_view value) {
 }
 
 void RawBuilder::AppendTimestamp(std::string_view name, Timestamp ts) {
-  Header(Type::kTimestamp, name);
   uint64_t v = ts.AsUint64();
-  out_->append(reinterpret_cast<const char*>(&v), 8);
+  std::memcpy(Element(Type::kTimestamp, name, 8), &v, 8);
 }
 
 void RawBuilder::AppendNull(std::string_view name) { Header(Type::kNull, name); }
 
 void RawBuilder::AppendEncoded(std::string_view name, Type type, std::string_view value) {
-  Header(type, name);
-  out_->append(value);
+  char* p = Element(type, name, value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
 }
 
 void RawBuilder::AppendValue(std::string_view name, const Value& v) {
@@ -165,10 +171,8 @@ void RawBuilder::AppendValue(std::string_view name, const Value& v) {
 }
 
 size_t RawBuilder::Open(std::string_view name, Type type) {
-  Header(type, name);
-  const size_t at = out_->size();
-  out_->append(4, '\0');
-  return at;
+  char* p = Element(type, name, 4);
+  return static_cast<size_t>(p - out_->data());
 }
 
 void RawBuilder::Close(size_t start) {

@@ -83,6 +83,8 @@ class RawBuilder {
 
  private:
   void Header(Type type, std::string_view name);
+  // Appends the element's type and name and room for its value; returns where the value goes.
+  char* Element(Type type, std::string_view name, size_t value_size);
   size_t Open(std::string_view name, Type type);
   void Close(size_t start);
   std::string* out_;

@@ -293,20 +293,12 @@ Status AppendCrudEvent(const RawEntry& r, const WatchOptions& options, storage::
   token.cluster_time = r.ts;
   std::optional<bson::Value> id;  // documentKey._id, decoded (for the token and updateLookup)
   if (r.dk.type == bson::Type::kDocument) {
-    bson::RawElement ide;
-    Status st;
-    if (bson::FindRawElement(r.dk.value, "_id", &ide, &st)) {
-      std::string one;
-      bson::RawBuilder b(&one);
-      b.AppendElement(ide);
-      b.Finish();
-      bson::DecodeOptions o;
-      o.validate_utf8 = false;  // checked when the document was written
-      EDDY_ASSIGN_OR_RETURN(bson::Document d, bson::Decode(one, o));
-      id = std::move(d.at(0).value);
+    bson::DecodeOptions o;
+    o.validate_utf8 = false;  // checked when the document was written
+    EDDY_ASSIGN_OR_RETURN(bson::Document key, bson::Decode(r.dk.value, o));
+    if (bson::Value* v = key.GetMutable("_id")) {
+      id = std::move(*v);
       token.document_key = storage::KeyString(*id);
-    } else if (!st.ok()) {
-      return st;
     }
   }
   const bool update = r.op == "update";
@@ -752,23 +744,62 @@ Status ChangeStream::Fill() {
   return status;
 }
 
-Result<bool> ChangeStream::TryNextEncoded(std::string* out) {
-  if (ready_empty()) EDDY_RETURN_IF_ERROR(Fill());
-  if (ready_empty()) return false;
-  const Span span = ready_[ready_head_++];
-  std::string_view event(ready_bytes_.data() + span.offset, span.size);
+void ChangeStream::SettleLastToken() const {
+  if (!unsettled_last_) return;
+  std::string_view event(ready_bytes_.data() + unsettled_last_->offset, unsettled_last_->size);
   last_token_data_.assign(EventTokenData(event));
-  out->append(event);
-  return true;
+  unsettled_last_.reset();
+}
+
+Result<bool> ChangeStream::TryNextEncoded(std::string* out) {
+  std::vector<size_t> offsets;
+  EDDY_ASSIGN_OR_RETURN(size_t n, NextEncodedBatch(std::chrono::steady_clock::time_point(), 1, 0,
+                                                   out, &offsets));
+  return n > 0;
 }
 
 Result<bool> ChangeStream::NextEncoded(std::chrono::steady_clock::time_point deadline,
                                        std::string* out) {
+  std::vector<size_t> offsets;
+  EDDY_ASSIGN_OR_RETURN(size_t n, NextEncodedBatch(deadline, 1, 0, out, &offsets));
+  return n > 0;
+}
+
+Result<size_t> ChangeStream::NextEncodedBatch(std::chrono::steady_clock::time_point deadline,
+                                              size_t max_events, size_t max_bytes,
+                                              std::string* out, std::vector<size_t>* offsets) {
+  const size_t base = out->size();
+  size_t n = 0;
   for (;;) {
-    EDDY_ASSIGN_OR_RETURN(bool got, TryNextEncoded(out));
-    if (got || invalidated()) return got;
-    if (!engine_->WaitForCommit(position_, deadline)) return false;
+    if (max_events != 0 && n >= max_events) break;
+    if (n > 0 && out->size() - base > max_bytes) break;
+    if (ready_empty()) {
+      SettleLastToken();  // Fill reuses ready_bytes_
+      EDDY_RETURN_IF_ERROR(Fill());
+    }
+    if (ready_empty()) {
+      if (n > 0 || invalidated()) break;
+      if (!engine_->WaitForCommit(position_, deadline)) break;
+      continue;
+    }
+    // The ready events are back to back in ready_bytes_: take as many as allowed at once.
+    const size_t first = ready_head_;
+    size_t k = first;
+    size_t taken = out->size() - base;
+    while (k < ready_.size() && (max_events == 0 || n < max_events) &&
+           (n == 0 || taken <= max_bytes)) {
+      offsets->push_back(base + taken);
+      taken += ready_[k].size;
+      ++k;
+      ++n;
+    }
+    const size_t from = ready_[first].offset;
+    const size_t to = ready_[k - 1].offset + ready_[k - 1].size;
+    out->append(ready_bytes_, from, to - from);
+    unsettled_last_ = ready_[k - 1];
+    ready_head_ = k;
   }
+  return n;
 }
 
 Result<std::optional<bson::Document>> ChangeStream::TryNext() {
@@ -788,6 +819,7 @@ Result<std::optional<bson::Document>> ChangeStream::Next(std::chrono::steady_clo
 }
 
 bson::Document ChangeStream::resume_token() const {
+  SettleLastToken();
   if (!last_token_data_.empty()) {
     bson::Document last{{"_data", last_token_data_}};
     if (!ready_empty()) return last;

@@ -110,6 +110,13 @@ class ChangeStream {
   // cursor sends them as they are). False when no event arrived in time (nothing appended).
   Result<bool> NextEncoded(std::chrono::steady_clock::time_point deadline, std::string* out);
   Result<bool> TryNextEncoded(std::string* out);
+  // Many events at once (the wire cursor's batch): appends up to `max_events` (0: no limit)
+  // events to *out, each one's offset in *out to *offsets, and stops once *out grew by more
+  // than `max_bytes`. Waits until `deadline` only while nothing was appended. Returns how
+  // many events it appended.
+  Result<size_t> NextEncodedBatch(std::chrono::steady_clock::time_point deadline,
+                                  size_t max_events, size_t max_bytes, std::string* out,
+                                  std::vector<size_t>* offsets);
   // Resumes after everything seen so far (the last event, or the last scanned position).
   bson::Document resume_token() const;
   // True once the stream returned its invalidate: it has no more events.
@@ -150,7 +157,11 @@ class ChangeStream {
   size_t ready_head_ = 0;
   // _data of the last returned event's token: assigned in place, so returning an event
   // reuses the buffer instead of copying a token document.
-  std::string last_token_data_;
+  mutable std::string last_token_data_;
+  // The last returned event when last_token_data_ was not taken from it yet (it is, lazily,
+  // before ready_bytes_ is reused or a token is asked for: no per-event token copy).
+  mutable std::optional<Span> unsettled_last_;
+  void SettleLastToken() const;
   bool invalidated_ = false;
   // Resuming from a drop/rename token with resumeAfter re-delivers the invalidate.
   std::optional<bson::Document> pending_invalidate_;

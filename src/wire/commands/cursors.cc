@@ -1,9 +1,11 @@
 #include "wire/commands/cursors.h"
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 
 #include "bson/codec.h"
+#include "bson/raw.h"
 
 namespace eddy::wire {
 
@@ -55,6 +57,50 @@ Result<bool> FindServerCursor::NextBatch(int64_t batch_size, std::chrono::steady
   return true;
 }
 
+namespace {
+std::atomic<int> prefetching{0};  // ChangeStreamCursors building a batch in the background
+}  // namespace
+
+ChangeStreamCursor::~ChangeStreamCursor() { JoinPrefetch(); }
+
+void ChangeStreamCursor::JoinPrefetch() {
+  if (prefetch_.joinable()) prefetch_.join();
+}
+
+Status ChangeStreamCursor::Pull(size_t limit, std::chrono::steady_clock::time_point deadline) {
+  // The events are encoded back to back into one buffer that the batch's documents share:
+  // the reply copies them as they are, no event becomes a Document.
+  auto buffer = std::make_shared<std::string>();
+  buffer->reserve(std::min(last_batch_bytes_ + last_batch_bytes_ / 8 + 1024, kMaxBatchBytes / 2 + 4096));
+  std::vector<size_t> offsets;
+  Result<size_t> got = cs_->NextEncodedBatch(deadline, limit, kMaxBatchBytes / 2, buffer.get(), &offsets);
+  Status status = got.status();
+  // Stopped on the byte limit: there may well be more (a backlog).
+  full_ = buffer->size() > kMaxBatchBytes / 2;
+  last_batch_bytes_ = buffer->size();
+  std::shared_ptr<const std::string> shared = std::move(buffer);
+  for (size_t k = 0; k < offsets.size(); ++k) {
+    size_t end = k + 1 < offsets.size() ? offsets[k + 1] : shared->size();
+    ready_.push_back(Event{bson::RawDocument{shared, offsets[k], end - offsets[k]}, end - offsets[k]});
+  }
+  return status;
+}
+
+void ChangeStreamCursor::UpdateToken(const bson::Value* last_returned) {
+  if (!ready_.empty() && last_returned != nullptr) {
+    // Events pulled but not returned: the stream is past what the client has seen.
+    bson::RawElement id;
+    if (bson::FindRawElement(last_returned->as_raw_document().bytes(), "_id", &id)) {
+      Result<bson::Document> token = bson::Decode(id.value);
+      if (token.ok()) {
+        token_ = std::move(token).value();
+        return;
+      }
+    }
+  }
+  token_ = cs_->resume_token();
+}
+
 Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
                                            std::chrono::steady_clock::time_point deadline,
                                            bson::Array* out) {
@@ -65,30 +111,48 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
 Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
                                            std::chrono::steady_clock::time_point deadline,
                                            bson::Array* out, std::vector<size_t>* sizes) {
-  // The events are encoded back to back into one buffer that the batch's documents share
-  // (bson::RawDocument): the reply copies them as they are, no event becomes a Document.
-  auto buffer = std::make_shared<std::string>();
-  std::vector<size_t> offsets;
-  while (batch_size <= 0 || static_cast<int64_t>(offsets.size()) < batch_size) {
-    if (cs_->invalidated()) break;
-    // Wait only while the batch is empty: return what we have as soon as something arrived.
-    auto until = offsets.empty() ? deadline : std::chrono::steady_clock::now();
-    const size_t start = buffer->size();
-    EDDY_ASSIGN_OR_RETURN(bool got, cs_->NextEncoded(until, buffer.get()));
-    if (!got) break;
-    offsets.push_back(start);
-    if (buffer->size() > kMaxBatchBytes / 2) break;
+  JoinPrefetch();
+  if (ready_.empty()) {
+    if (!prefetch_status_.ok()) {
+      // The background pull failed: this getMore reports it (the events before it came
+      // with earlier batches).
+      Status s = prefetch_status_;
+      prefetch_status_ = Status::OK();
+      return s;
+    }
+    EDDY_RETURN_IF_ERROR(Pull(batch_size > 0 ? static_cast<size_t>(batch_size) : 0, deadline));
   }
+  size_t bytes = 0;
+  while (!ready_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) &&
+         bytes <= kMaxBatchBytes / 2) {
+    bytes += ready_.front().size;
+    sizes->push_back(ready_.front().size);
+    out->push_back(std::move(ready_.front().event));
+    ready_.pop_front();
+  }
+  UpdateToken(out->empty() ? nullptr : &out->back());
   // An invalidate is the last event: the cursor closes with the batch that carries it.
-  const bool more = !cs_->invalidated();
-  std::shared_ptr<const std::string> shared = std::move(buffer);
-  out->reserve(out->size() + offsets.size());
-  for (size_t k = 0; k < offsets.size(); ++k) {
-    size_t end = k + 1 < offsets.size() ? offsets[k + 1] : shared->size();
-    sizes->push_back(end - offsets[k]);
-    out->push_back(bson::RawDocument{shared, offsets[k], end - offsets[k]});
+  const bool more = !(ready_.empty() && cs_->invalidated());
+  if (full_ && ready_.empty() && more && prefetch_status_.ok()) {
+    // A backlog: build the next batch while the client reads this one.
+    if (prefetching.fetch_add(1) < kMaxPrefetching) {
+      prefetch_ = std::thread([this] {
+        Status s = Pull(0, std::chrono::steady_clock::now());
+        if (!s.ok()) prefetch_status_ = s;
+        prefetching.fetch_sub(1);
+      });
+    } else {
+      prefetching.fetch_sub(1);
+    }
   }
   return more;
+}
+
+bool ChangeStreamCursor::ArmWake(std::chrono::steady_clock::time_point deadline,
+                                 std::function<void()> wake) {
+  JoinPrefetch();
+  if (!ready_.empty() || !prefetch_status_.ok()) return false;
+  return cs_->ArmWake(deadline, std::move(wake));
 }
 
 CursorManager::CursorManager(std::chrono::milliseconds idle_timeout)

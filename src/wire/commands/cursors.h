@@ -60,23 +60,51 @@ class FindServerCursor : public ServerCursor {
   std::optional<bson::Document> pending_;  // fetched but did not fit the last batch
 };
 
+// A change stream's cursor. Its events come encoded from the stream and go out as they are
+// (bson::RawDocument values sharing one buffer per batch).
+//
+// Catch-up overlaps building and reading: when a batch ends on the size limit (the stream
+// has a backlog), the next batch is built on a background thread while the client reads this
+// one, and the next getMore takes it (at most kMaxPrefetching cursors prefetch at a time).
 class ChangeStreamCursor : public ServerCursor {
  public:
   explicit ChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs) : cs_(std::move(cs)) {}
+  ~ChangeStreamCursor() override;  // waits for a prefetch in flight
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override;
   // NextBatch that also appends each returned event's encoded size to *sizes (so callers
   // need not encode-size the events again).
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out, std::vector<size_t>* sizes);
-  std::optional<bson::Document> post_batch_resume_token() const override { return cs_->resume_token(); }
-  bool is_change_stream() const override { return true; }
-  bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {
-    return cs_->ArmWake(deadline, std::move(wake));
+  std::optional<bson::Document> post_batch_resume_token() const override {
+    if (token_) return token_;
+    return cs_->resume_token();  // no batch yet (batchSize 0), so no prefetch either
   }
+  bool is_change_stream() const override { return true; }
+  bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override;
+
+  // Cursors building a batch in the background at once, server-wide.
+  static constexpr int kMaxPrefetching = 2;
 
  private:
+  struct Event {
+    bson::Value event;  // a bson::RawDocument
+    size_t size;
+  };
+  // Pulls events from the stream into ready_ until `limit` events or the batch byte limit;
+  // waits until `deadline` only for the first. Sets full_ when it stopped on the byte limit.
+  Status Pull(size_t limit, std::chrono::steady_clock::time_point deadline);
+  void JoinPrefetch();
+  // The resume token after the last event returned, for post_batch_resume_token().
+  void UpdateToken(const bson::Value* last_returned);
+
   std::unique_ptr<changestream::ChangeStream> cs_;
+  std::deque<Event> ready_;  // pulled from the stream, not returned yet
+  bool full_ = false;
+  Status prefetch_status_;  // the background pull's error, reported by the next NextBatch
+  std::thread prefetch_;
+  size_t last_batch_bytes_ = 0;  // sizes the next batch's buffer
+  std::optional<bson::Document> token_;
 };
 
 // The open cursors of one server. Idle cursors are closed after the idle timeout (mongod's
