@@ -343,7 +343,36 @@ Database::~Database() = default;
 
 Status Database::CreateCollection(std::string_view db, std::string_view coll,
                                   const bson::Document& options) {
-  return engine_->Write([&](storage::Txn& txn) { return txn.CreateCollection(db, coll, options).status(); });
+  const bson::Value* view_on = options.Get("viewOn");
+  const bson::Value* pipeline = options.Get("pipeline");
+  if (view_on == nullptr && pipeline != nullptr) {
+    return Status(ErrorCode::kInvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
+  }
+  if (view_on == nullptr) {
+    EDDY_RETURN_IF_ERROR(CheckValidationOptions(options));
+    return engine_->Write([&](storage::Txn& txn) { return txn.CreateCollection(db, coll, options).status(); });
+  }
+  std::optional<bson::Document> collation;
+  for (const bson::Field& f : options) {
+    if (f.name == "collation") {
+      if (!f.value.is_document()) {
+        return Status(ErrorCode::kTypeMismatch, "BSON field 'collation' is the wrong type '" +
+                                                    std::string(bson::TypeName(f.value.type())) +
+                                                    "', expected type 'object'");
+      }
+      collation = f.value.as_document();
+    } else if (f.name != "viewOn" && f.name != "pipeline") {
+      return Status(ErrorCode::kInvalidOptions,
+                    "option '" + f.name + "' is not supported on a view (create with 'viewOn')");
+    }
+  }
+  // Checked in the sequencer, against the catalog the view joins, so two concurrent creates
+  // can not close a cycle between them.
+  return engine_->Write([&](storage::Txn& txn) -> Status {
+    EDDY_ASSIGN_OR_RETURN(bson::Document def,
+                          CheckViewDefinition(txn.catalog(), db, coll, *view_on, pipeline, collation));
+    return txn.CreateCollection(db, coll, def).status();
+  });
 }
 
 Status Database::DropCollection(std::string_view db, std::string_view coll) {
@@ -362,7 +391,22 @@ Status Database::RenameCollection(std::string_view db, std::string_view from,
 
 Status Database::ModifyCollection(std::string_view db, std::string_view coll,
                                   const bson::Document& changes) {
-  return engine_->Write([&](storage::Txn& txn) { return txn.ModifyCollection(db, coll, changes); });
+  EDDY_RETURN_IF_ERROR(CheckValidationOptions(changes));
+  return engine_->Write([&](storage::Txn& txn) -> Status {
+    storage::CollectionPtr c = txn.catalog().Find(db, coll);
+    if (!c || !IsView(*c) || (!changes.Has("viewOn") && !changes.Has("pipeline"))) {
+      return txn.ModifyCollection(db, coll, changes);
+    }
+    // A view's new definition: the given viewOn/pipeline, the rest kept; checked like create.
+    const bson::Value* view_on = changes.Has("viewOn") ? changes.Get("viewOn") : c->options.Get("viewOn");
+    const bson::Value* pipeline = changes.Has("pipeline") ? changes.Get("pipeline") : c->options.Get("pipeline");
+    std::optional<bson::Document> collation;
+    if (const bson::Value* v = c->options.Get("collation"); v && v->is_document()) collation = v->as_document();
+    EDDY_ASSIGN_OR_RETURN(bson::Document def,
+                          CheckViewDefinition(txn.catalog(), db, coll, *view_on, pipeline, collation));
+    return txn.ModifyCollection(db, coll,
+                                bson::Document{{"viewOn", *def.Get("viewOn")}, {"pipeline", *def.Get("pipeline")}});
+  });
 }
 
 std::vector<storage::CollectionPtr> Database::ListCollections(std::string_view db) {
@@ -389,6 +433,9 @@ Result<std::string> Database::CreateIndex(std::string_view db, std::string_view 
                         " for field " + f.name);
     }
     index.fields.push_back(storage::IndexField{f.name, f.value.ToDouble() < 0});
+  }
+  if (storage::CollectionPtr c = engine_->catalog()->Find(db, coll); c && IsView(*c)) {
+    return NotSupportedOnView(db, coll);
   }
   index.name = options.name.empty() ? DefaultIndexName(key) : options.name;
   index.unique = options.unique;

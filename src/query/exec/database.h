@@ -115,6 +115,10 @@ class Database {
   storage::Engine& engine() { return *engine_; }
 
   // --- collections and indexes ---
+  // options with viewOn (+ pipeline, collation) create a view (query/exec/views.h: the
+  // definition is checked, cycles 5, depth 165, $out/$merge 167); otherwise the validation
+  // options (validator, validationLevel, validationAction) are checked as mongod does.
+  // ModifyCollection checks the same for the fields it changes.
   Status CreateCollection(std::string_view db, std::string_view coll,
                           const bson::Document& options = {});
   Status DropCollection(std::string_view db, std::string_view coll);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "bson/codec.h"
 #include "bson/json.h"
@@ -212,6 +213,37 @@ TEST_F(ValidationTest, WritesToViewsAreRefused) {
   FindAndModifyRequest req;
   req.remove = true;
   EXPECT_EQ(db_->FindAndModify("db", "v", req).status().code_number(), 166);
+}
+
+TEST_F(ValidationTest, ConcurrentViewCreatesNeverCloseACycle) {
+  // a -> b and b -> a created at the same time: the definition is checked in the write
+  // sequencer, so at most one of them succeeds.
+  for (int i = 0; i < 20; ++i) {
+    std::string a = "a" + std::to_string(i), b = "b" + std::to_string(i);
+    Status sa, sb;
+    std::thread t1([&] { sa = db_->CreateCollection("db", a, bson::Document{{"viewOn", b}}); });
+    std::thread t2([&] { sb = db_->CreateCollection("db", b, bson::Document{{"viewOn", a}}); });
+    t1.join();
+    t2.join();
+    EXPECT_FALSE(sa.ok() && sb.ok()) << i;
+    EXPECT_TRUE(sa.ok() || sb.ok()) << sa.ToString() << " / " << sb.ToString();
+    EXPECT_TRUE(ResolveView(*db_->engine().catalog(), "db", a).ok());
+  }
+}
+
+TEST_F(ValidationTest, EmbeddedDefinitionChecks) {
+  EXPECT_EQ(db_->CreateCollection("db", "v", J("{pipeline: []}")).code_number(), 72);
+  EXPECT_EQ(db_->CreateCollection("db", "v", J("{viewOn: 'c', validator: {a: 1}}")).code_number(), 72);
+  EXPECT_EQ(db_->CreateCollection("db", "v", J("{viewOn: 'c', collation: 1}")).code_number(), 14);
+  EXPECT_EQ(db_->CreateCollection("db", "c", J("{validator: {$bogus: 1}}")).code_number(), 2);
+  ASSERT_TRUE(db_->CreateCollection("db", "v", J("{viewOn: 'c'}")).ok());
+  EXPECT_EQ(db_->CreateIndex("db", "v", J("{a: 1}")).status().code_number(), 166);
+  EXPECT_EQ(db_->ModifyCollection("db", "v", J("{viewOn: 'v'}")).code(), ErrorCode::kGraphContainsCycle);
+  EXPECT_EQ(db_->ModifyCollection("db", "v", J("{pipeline: [{$out: 'x'}]}")).code_number(), 167);
+  ASSERT_TRUE(db_->ModifyCollection("db", "v", J("{pipeline: [{$match: {a: 1}}]}")).ok());
+  storage::CollectionPtr v = db_->engine().catalog()->Find("db", "v");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(Shell(v->options), Shell(J("{viewOn: 'c', pipeline: [{$match: {a: 1}}]}")));
 }
 
 TEST_F(ValidationTest, EmbeddedReadsOfViewsRunTheirPipeline) {

@@ -111,9 +111,10 @@ Result<bson::Document> CreateView(CommandContext& ctx, const std::string& coll, 
     }
     return Status(ErrorCode::kInvalidOptions, "option '" + f.name + "' is not supported on a view (create with 'viewOn')");
   }
-  EDDY_ASSIGN_OR_RETURN(bson::Document options,
-                        query::CheckViewDefinition(*ctx.db->engine().catalog(), ctx.db_name, coll,
-                                                   *view_on, cmd.Get("pipeline"), collation));
+  // The definition (viewOn, pipeline, cycles, depth) is checked by the database, atomically.
+  bson::Document options{{"viewOn", *view_on}};
+  if (const bson::Value* p = cmd.Get("pipeline")) options.Append("pipeline", *p);
+  if (collation) options.Append("collation", *collation);
   EDDY_RETURN_IF_ERROR(ctx.db->CreateCollection(ctx.db_name, coll, options));
   return bson::Document{{"ok", 1.0}};
 }
@@ -149,7 +150,6 @@ Result<bson::Document> Create(CommandContext& ctx, const bson::Document& cmd) {
     }
     options.Append(f.name, f.value);
   }
-  EDDY_RETURN_IF_ERROR(query::CheckValidationOptions(options));
   EDDY_RETURN_IF_ERROR(ctx.db->CreateCollection(ctx.db_name, coll, options));
   return bson::Document{{"ok", 1.0}};
 }
@@ -311,19 +311,7 @@ Result<bson::Document> CollMod(CommandContext& ctx, const bson::Document& cmd) {
     }
     changes.Append(f.name, f.value);
   }
-  if (view && !changes.empty()) {
-    // The new definition: viewOn and pipeline given, or kept from the current one.
-    const bson::Value* view_on = changes.Has("viewOn") ? changes.Get("viewOn") : c->options.Get("viewOn");
-    const bson::Value* pipeline = changes.Has("pipeline") ? changes.Get("pipeline") : c->options.Get("pipeline");
-    std::optional<bson::Document> collation;
-    if (const bson::Value* v = c->options.Get("collation"); v && v->is_document()) collation = v->as_document();
-    EDDY_ASSIGN_OR_RETURN(bson::Document def,
-                          query::CheckViewDefinition(*ctx.db->engine().catalog(), ctx.db_name, coll,
-                                                     *view_on, pipeline, collation));
-    changes = bson::Document{{"viewOn", *def.Get("viewOn")}, {"pipeline", *def.Get("pipeline")}};
-  } else {
-    EDDY_RETURN_IF_ERROR(query::CheckValidationOptions(changes));
-  }
+  // The validation options, or a view's new definition, are checked by the database.
   EDDY_RETURN_IF_ERROR(ctx.db->ModifyCollection(ctx.db_name, coll, changes));
   return bson::Document{{"ok", 1.0}};
 }
