@@ -84,13 +84,15 @@ Status SessionRegistry::Touch(const bson::Binary& id) {
     it->second.touched = now;
     return Status::OK();
   }
-  if (sessions_.size() >= max_sessions_) {
+  // New sessions sweep out expired ones now and then (every kSweepEvery registrations), so a
+  // client inventing lsids can not grow the cache past what the timeout allows.
+  if (++registrations_ % kSweepEvery == 0 || sessions_.size() >= max_sessions_) {
     ExpireLocked(now);
-    if (sessions_.size() >= max_sessions_) {
-      return Status(static_cast<ErrorCode>(261),
-                    "Unable to add session into the cache because the number of active sessions "
-                    "is too high");
-    }
+  }
+  if (sessions_.size() >= max_sessions_) {
+    return Status(static_cast<ErrorCode>(261),
+                  "Unable to add session into the cache because the number of active sessions "
+                  "is too high");
   }
   sessions_.emplace(id.data, Entry{id, WallNow(), now});
   return Status::OK();
@@ -117,6 +119,11 @@ size_t SessionRegistry::size() {
   auto now = Now();
   std::lock_guard lock(mu_);
   ExpireLocked(now);
+  return sessions_.size();
+}
+
+size_t SessionRegistry::stored() {
+  std::lock_guard lock(mu_);
   return sessions_.size();
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -48,7 +49,10 @@ class SessionRegistry {
   // Removes every session (killAllSessions).
   void EndAll();
   bool Contains(const bson::Binary& id);
+  // Live sessions (expired ones are dropped first).
   size_t size();
+  // Entries held, expired ones included until a sweep removes them.
+  size_t stored();
 
   // Live sessions as $listLocalSessions reports them: {_id: {id, uid}, lastUse}, oldest use
   // first. `uids` empty: all; otherwise only sessions whose uid is listed.
@@ -68,6 +72,8 @@ class SessionRegistry {
   const size_t max_sessions_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> sessions_;  // by id bytes
+  static constexpr uint64_t kSweepEvery = 1024;
+  uint64_t registrations_ = 0;  // guarded by mu_
 };
 
 // Parses a $listLocalSessions spec ({allUsers: bool, users: [{user, db}]}) and returns the

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -223,6 +224,24 @@ TEST(SessionRegistryTest, ExpiresAfterTheTimeoutAndRefreshesOnUse) {
   EXPECT_EQ(reg.List({bson::Binary{0, std::string(32, 'z')}}).size(), 0u);
   reg.End(Uuid('e'));
   EXPECT_EQ(reg.size(), 0u);
+}
+
+TEST(SessionRegistryTest, RegistrationsSweepExpiredSessions) {
+  auto now = std::chrono::steady_clock::now();
+  SessionRegistry reg(std::chrono::minutes(30), [&] { return now; });
+  auto id = [](int i) {
+    std::string bytes(16, '\0');
+    std::memcpy(bytes.data(), &i, sizeof(i));
+    return bson::Binary{4, bytes};
+  };
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(reg.Touch(id(i)).ok());
+  now += std::chrono::minutes(31);
+  // Only touches from here on: the 1024th registration sweeps the 1000 expired ones.
+  for (int i = 1000; i < 1023; ++i) ASSERT_TRUE(reg.Touch(id(i)).ok());
+  EXPECT_EQ(reg.stored(), 1023u);  // nothing swept yet
+  for (int i = 1023; i < 1100; ++i) ASSERT_TRUE(reg.Touch(id(i)).ok());
+  EXPECT_EQ(reg.stored(), 100u);  // the 1024th registration swept the 1000 expired ones
+  EXPECT_EQ(reg.size(), 100u);
 }
 
 // ---- 3. views ----
