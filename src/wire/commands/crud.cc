@@ -102,7 +102,7 @@ Status RefuseView(CommandContext& ctx, std::string_view coll) {
   return Status::OK();
 }
 
-// A writeErrors entry: {index, code, errmsg, [keyPattern, keyValue | errInfo]} as mongod 7.0
+// A writeErrors entry: {index, code, [keyPattern, keyValue | errInfo], errmsg} as mongod 7.0
 // gives it (the extra fields come with the status from the query layer).
 bson::Document WriteError(CommandContext&, size_t index, const Status& s) {
   return WriteErrorEntry(index, s);

@@ -102,8 +102,8 @@ bson::Document WriteErrorEntry(size_t index, const Status& s) {
   bson::Document d;
   d.Append("index", static_cast<int32_t>(index));
   d.Append("code", s.code_number());
+  AppendExtraInfo(s, &d);  // mongod's WriteError::serialize: extra info before errmsg
   d.Append("errmsg", std::string(s.message()));
-  AppendExtraInfo(s, &d);
   return d;
 }
 

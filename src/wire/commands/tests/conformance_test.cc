@@ -96,7 +96,9 @@ TEST_F(ConformanceTest, DuplicateKeyInWriteErrorsAndReplies) {
   EXPECT_EQ(Shell(errors[1].as_document().Get("keyPattern")->as_document()), "{x: 1}");
   EXPECT_EQ(Shell(errors[1].as_document().Get("keyValue")->as_document()), "{x: \"foo\"}");
   EXPECT_EQ(errors[1].as_document().at(0).name, "index");
-  EXPECT_EQ(errors[1].as_document().at(2).name, "errmsg");
+  // mongod's order: index, code, keyPattern, keyValue, errmsg.
+  EXPECT_EQ(errors[1].as_document().at(2).name, "keyPattern");
+  EXPECT_EQ(errors[1].as_document().at(4).name, "errmsg");
 
   r = Run("{update: 'c', updates: [{q: {_id: 5}, u: {$set: {x: 'foo'}}, upsert: true}]}");
   ASSERT_TRUE(r.Has("writeErrors"));
