@@ -21,6 +21,7 @@ struct Schema;
 using SchemaPtr = std::shared_ptr<const Schema>;
 
 struct Schema {
+  Document spec;  // as given: specifiedAs echoes its values
   std::string type_keyword;  // "bsonType", "type" or "" (no type constraint)
   Value type_spec;
   std::vector<Type> types;
@@ -124,6 +125,7 @@ Result<std::vector<SchemaPtr>> ParseSchemaArray(const std::string& keyword, cons
 
 Result<SchemaPtr> ParseSchema(const Document& spec) {
   auto s = std::make_shared<Schema>();
+  s->spec = spec;
   const Value* exclusive_min = nullptr;
   const Value* exclusive_max = nullptr;
   for (const bson::Field& f : spec) {
@@ -283,6 +285,12 @@ Document Failure(std::string op, Document specified, std::string reason) {
                   {"reason", std::move(reason)}};
 }
 
+// {keyword: <value as given in the schema>}.
+Document Specified(const Schema& s, const char* keyword) {
+  const Value* v = s.spec.Get(keyword);
+  return Document{{keyword, v ? *v : Value()}};
+}
+
 Document WithConsidered(Document d, const Value& v) {
   d.Append("consideredValue", v);
   return d;
@@ -356,12 +364,12 @@ bool Check(const Schema& s, const Value& v, Array* out) {
   if (v.is_string()) {
     int64_t n = (s.min_length || s.max_length) ? CodePoints(v.as_string()) : 0;
     if (s.min_length && n < *s.min_length &&
-        !fail(WithConsidered(Failure("minLength", Document{{"minLength", *s.min_length}},
+        !fail(WithConsidered(Failure("minLength", Specified(s, "minLength"),
                                      "specified string length was not satisfied"), v))) {
       return false;
     }
     if (s.max_length && n > *s.max_length &&
-        !fail(WithConsidered(Failure("maxLength", Document{{"maxLength", *s.max_length}},
+        !fail(WithConsidered(Failure("maxLength", Specified(s, "maxLength"),
                                      "specified string length was not satisfied"), v))) {
       return false;
     }
@@ -389,8 +397,8 @@ bool Check(const Schema& s, const Value& v, Array* out) {
       for (auto [kw, bound, below] : {std::tuple{"minProperties", s.min_properties, true},
                                       std::tuple{"maxProperties", s.max_properties, false}}) {
         if (!bound || (below ? n >= *bound : n <= *bound)) continue;
-        Document d = Failure(kw, Document{{kw, *bound}}, "specified number of properties was not satisfied");
-        d.Append("numberOfProperties", n);
+        Document d = Failure(kw, Specified(s, kw), "specified number of properties was not satisfied");
+        d.Append("numberOfProperties", static_cast<int32_t>(n));
         if (!fail(std::move(d))) return false;
       }
     }
@@ -475,12 +483,12 @@ bool Check(const Schema& s, const Value& v, Array* out) {
     const Array& arr = v.as_array();
     int64_t n = static_cast<int64_t>(arr.size());
     if (s.min_items && n < *s.min_items &&
-        !fail(WithConsidered(Failure("minItems", Document{{"minItems", *s.min_items}},
+        !fail(WithConsidered(Failure("minItems", Specified(s, "minItems"),
                                      "array did not match specified length"), v))) {
       return false;
     }
     if (s.max_items && n > *s.max_items &&
-        !fail(WithConsidered(Failure("maxItems", Document{{"maxItems", *s.max_items}},
+        !fail(WithConsidered(Failure("maxItems", Specified(s, "maxItems"),
                                      "array did not match specified length"), v))) {
       return false;
     }
@@ -502,13 +510,19 @@ bool Check(const Schema& s, const Value& v, Array* out) {
       if (CheckSub(sub, arr[i], &details, want)) return true;
       Document d{{"operatorName", keyword},
                  {"reason", "At least one item did not match the sub-schema"},
-                 {"itemIndex", static_cast<int64_t>(i)}, {"details", std::move(details)}};
+                 {"itemIndex", static_cast<int32_t>(i)}, {"details", std::move(details)}};
       return fail(std::move(d));
     };
     if (s.items) {
+      // The first failing item is reported, as mongod does.
       for (size_t i = 0; i < arr.size(); ++i) {
-        if (!check_item(*s.items, i, "items")) return false;
-        if (!ok) break;  // one failing item is reported, as mongod does
+        Array details;
+        if (CheckSub(*s.items, arr[i], &details, want)) continue;
+        Document d{{"operatorName", "items"},
+                   {"reason", "At least one item did not match the sub-schema"},
+                   {"itemIndex", static_cast<int32_t>(i)}, {"details", std::move(details)}};
+        if (!fail(std::move(d))) return false;
+        break;
       }
     } else if (s.has_items_tuple) {
       for (size_t i = 0; i < arr.size(); ++i) {
@@ -533,7 +547,7 @@ bool Check(const Schema& s, const Value& v, Array* out) {
       if (CheckSub(*list[i], v, &details, want)) {
         ++matched;
       } else if (want) {
-        failed->push_back(Document{{"index", static_cast<int64_t>(i)}, {"details", std::move(details)}});
+        failed->push_back(Document{{"index", static_cast<int32_t>(i)}, {"details", std::move(details)}});
       }
     }
     return matched;

@@ -183,5 +183,17 @@ TEST(JsonSchemaTest, DetailsNameTheFailingRules) {
   EXPECT_NE(text.find("consideredType: \"string\""), std::string::npos) << text;
 }
 
+TEST(JsonSchemaTest, ItemsReportTheFirstFailingItemAfterOtherFailures) {
+  Result<JsonSchema> s = JsonSchema::Parse(
+      J("{properties: {t: {minItems: 5, items: {bsonType: 'int'}}}}"));
+  ASSERT_TRUE(s.ok());
+  bson::Document details;
+  ASSERT_FALSE(s->Validate(J("{t: [1, 'x', 'y']}"), &details));
+  std::string text = bson::ToJson(details, bson::JsonMode::kShell);
+  EXPECT_NE(text.find("minItems"), std::string::npos) << text;
+  EXPECT_NE(text.find("itemIndex: 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("itemIndex: 2"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace eddy::query
