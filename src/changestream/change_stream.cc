@@ -795,6 +795,18 @@ Result<size_t> ChangeStream::NextEncodedBatch(std::chrono::steady_clock::time_po
     }
     const size_t from = ready_[first].offset;
     const size_t to = ready_[k - 1].offset + ready_[k - 1].size;
+    if (out->empty() && from == 0 && k == ready_.size() && out->capacity() >= to / 2) {
+      // All of them into an empty buffer: trade buffers instead of copying (ready_bytes_
+      // keeps the caller's capacity for the next Fill). The last token is taken now.
+      last_token_data_.assign(EventTokenData(std::string_view(ready_bytes_).substr(
+          ready_[k - 1].offset, ready_[k - 1].size)));
+      unsettled_last_.reset();
+      out->swap(ready_bytes_);
+      ready_bytes_.clear();
+      ready_.clear();
+      ready_head_ = 0;
+      continue;
+    }
     out->append(ready_bytes_, from, to - from);
     unsettled_last_ = ready_[k - 1];
     ready_head_ = k;

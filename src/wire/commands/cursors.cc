@@ -70,13 +70,28 @@ void ChangeStreamCursor::JoinPrefetch() {
 Status ChangeStreamCursor::Pull(size_t limit, std::chrono::steady_clock::time_point deadline) {
   // The events are encoded back to back into one buffer that the batch's documents share:
   // the reply copies them as they are, no event becomes a Document.
-  auto buffer = std::make_shared<std::string>();
+  // While catching up, the buffers of earlier batches are reused once their replies are sent
+  // (only this cursor holds them then): no fresh 8 MiB to fault in for every batch.
+  std::shared_ptr<std::string> buffer;
+  for (std::shared_ptr<std::string>& b : buffers_) {
+    if (b.use_count() == 1) {
+      buffer = b;
+      buffer->clear();
+      break;
+    }
+  }
+  if (!buffer) {
+    buffer = std::make_shared<std::string>();
+    if (buffers_.size() < kKeptBuffers) buffers_.push_back(buffer);
+  }
   buffer->reserve(std::min(last_batch_bytes_ + last_batch_bytes_ / 8 + 1024, kMaxBatchBytes / 2 + 4096));
   std::vector<size_t> offsets;
   Result<size_t> got = cs_->NextEncodedBatch(deadline, limit, kMaxBatchBytes / 2, buffer.get(), &offsets);
   Status status = got.status();
   // Stopped on the byte limit: there may well be more (a backlog).
   full_ = buffer->size() > kMaxBatchBytes / 2;
+  // Caught up: an idle cursor keeps no big buffers.
+  if (!full_) buffers_.clear();
   last_batch_bytes_ = buffer->size();
   std::shared_ptr<const std::string> shared = std::move(buffer);
   for (size_t k = 0; k < offsets.size(); ++k) {

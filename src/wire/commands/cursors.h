@@ -104,6 +104,10 @@ class ChangeStreamCursor : public ServerCursor {
   Status prefetch_status_;  // the background pull's error, reported by the next NextBatch
   std::thread prefetch_;
   size_t last_batch_bytes_ = 0;  // sizes the next batch's buffer
+  // Batch buffers for reuse while catching up (a buffer is free again once only this cursor
+  // holds it, i.e. the replies made from it were sent).
+  static constexpr size_t kKeptBuffers = 3;
+  std::vector<std::shared_ptr<std::string>> buffers_;
   std::optional<bson::Document> token_;
 };
 
