@@ -96,9 +96,10 @@ bool RawIterator::Next(RawElement* e) {
   auto type = static_cast<Type>(static_cast<uint8_t>(base[pos_]));
   if (type == Type::kEOO) return Fail("element type 0 before the end at offset " + std::to_string(pos_));
   size_t name_at = pos_ + 1;
-  const void* nul = std::memchr(base + name_at, 0, end - name_at);
-  if (!nul) return Fail("field name is not NUL-terminated at offset " + std::to_string(name_at));
-  size_t name_len = static_cast<const char*>(nul) - (base + name_at);
+  size_t name_end = name_at;  // names are short: a loop beats a memchr call
+  while (name_end < end && base[name_end] != '\0') ++name_end;
+  if (name_end == end) return Fail("field name is not NUL-terminated at offset " + std::to_string(name_at));
+  size_t name_len = name_end - name_at;
   size_t value_at = name_at + name_len + 1;
   int64_t len = ValueLength(type, base + value_at, end - value_at);
   if (len < 0) {
@@ -126,19 +127,27 @@ RawBuilder::RawBuilder(std::string* out) : out_(out), start_(out->size()) {
   out_->append(4, '\0');
 }
 
-char* RawBuilder::Element(Type type, std::string_view name, size_t value_size) {
-  // One resize per element: a change event is a dozen of them, built per event.
-  const size_t at = out_->size();
-  out_->resize(at + 1 + name.size() + 1 + value_size);
-  char* p = out_->data() + at;
-  *p++ = static_cast<char>(type);
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = '\0';
-  return p;
+void RawBuilder::Header(Type type, std::string_view name) {
+  // One append per header (a change event is a dozen elements, built per event).
+  char buf[64];
+  if (name.size() + 2 > sizeof(buf)) {
+    out_->push_back(static_cast<char>(type));
+    out_->append(name);
+    out_->push_back('\0');
+    return;
+  }
+  buf[0] = static_cast<char>(type);
+  std::memcpy(buf + 1, name.data(), name.size());
+  buf[name.size() + 1] = '\0';
+  out_->append(buf, name.size() + 2);
 }
 
-void RawBuilder::Header(Type type, std::string_view name) { Element(type, name, 0); }
+char* RawBuilder::Element(Type type, std::string_view name, size_t value_size) {
+  Header(type, name);
+  const size_t at = out_->size();
+  out_->resize(at + value_size);
+  return out_->data() + at;
+}
 
 char* RawBuilder::AppendStringUninitialized(std::string_view name, size_t size) {
   char* p = Element(Type::kString, name, 4 + size + 1);
@@ -149,20 +158,24 @@ char* RawBuilder::AppendStringUninitialized(std::string_view name, size_t size) 
 }
 
 void RawBuilder::AppendString(std::string_view name, std::string_view value) {
-  char* p = AppendStringUninitialized(name, value.size());
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  Header(Type::kString, name);
+  auto len = static_cast<int32_t>(value.size() + 1);
+  out_->append(reinterpret_cast<const char*>(&len), 4);
+  out_->append(value);
+  out_->push_back('\0');
 }
 
 void RawBuilder::AppendTimestamp(std::string_view name, Timestamp ts) {
   uint64_t v = ts.AsUint64();
-  std::memcpy(Element(Type::kTimestamp, name, 8), &v, 8);
+  Header(Type::kTimestamp, name);
+  out_->append(reinterpret_cast<const char*>(&v), 8);
 }
 
 void RawBuilder::AppendNull(std::string_view name) { Header(Type::kNull, name); }
 
 void RawBuilder::AppendEncoded(std::string_view name, Type type, std::string_view value) {
-  char* p = Element(type, name, value.size());
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  Header(type, name);
+  out_->append(value);
 }
 
 void RawBuilder::AppendValue(std::string_view name, const Value& v) {

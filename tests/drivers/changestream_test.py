@@ -273,6 +273,54 @@ def large_events(client):
         check("large event without split fails with BSONObjectTooLarge", e.code == 10334, e)
 
 
+def catch_up_batches(client):
+    """A backlog read with big batchSizes comes in replies of at most 60 KiB of events (the
+    server's default --change-stream-reply-kb) while the server pulls ahead: every event once,
+    in order, and each reply's postBatchResumeToken resumes right after its last event."""
+    import bson
+    db = client.cs
+    db.drop_collection("backlog")
+    db.create_collection("backlog")
+    r = db.command("aggregate", "backlog", pipeline=[{"$changeStream": {}}], cursor={"batchSize": 0})
+    start = r["cursor"]["postBatchResumeToken"]
+    db.command("killCursors", "backlog", cursors=[r["cursor"]["id"]])
+    n = 30000
+    pad = "p" * 400
+    for i in range(0, n, 5000):
+        db.backlog.insert_many([{"_id": k, "pad": pad} for k in range(i, i + 5000)])
+    r = db.command("aggregate", "backlog", pipeline=[{"$changeStream": {"resumeAfter": start}}],
+                   cursor={"batchSize": 5000})
+    cid, batch = r["cursor"]["id"], r["cursor"]["firstBatch"]
+    seen, replies, biggest, tokens_ok, resume_at = [], 0, 0, True, None
+    while True:
+        replies += 1
+        size = sum(len(bson.encode(e)) for e in batch)
+        if len(batch) > 1:
+            biggest = max(biggest, size)
+        seen.extend(e["documentKey"]["_id"] for e in batch)
+        if batch and r["cursor"]["postBatchResumeToken"] != batch[-1]["_id"]:
+            tokens_ok = False
+        if replies == 3:
+            resume_at = (r["cursor"]["postBatchResumeToken"], len(seen))
+        if len(seen) >= n or not batch:
+            break
+        r = db.command("getMore", cid, collection="backlog", batchSize=5000, maxTimeMS=1000)
+        batch = r["cursor"]["nextBatch"]
+    db.command("killCursors", "backlog", cursors=[cid])
+    check("catch-up: every backlog event once, in order", seen == list(range(n)),
+          "%d events, first wrong at %s" % (len(seen), next((k for k, v in enumerate(seen) if v != k), None)))
+    check("catch-up: replies stay within 60 KiB of events", 0 < biggest <= 60 * 1024 and replies > 30,
+          "%d replies, biggest %d bytes" % (replies, biggest))
+    check("catch-up: postBatchResumeToken is each reply's last event", tokens_ok)
+    token, k = resume_at
+    r = db.command("aggregate", "backlog", pipeline=[{"$changeStream": {"resumeAfter": token}}],
+                   cursor={"batchSize": 1})
+    first = r["cursor"]["firstBatch"]
+    db.command("killCursors", "backlog", cursors=[r["cursor"]["id"]])
+    check("catch-up: resuming from a reply's token (server pulled ahead) gives the next event",
+          len(first) == 1 and first[0]["documentKey"]["_id"] == k, first[:1])
+
+
 def fan_out(server, client):
     db = client.fan
     db.drop_collection("t")
@@ -336,7 +384,7 @@ def main():
     with EddyServer(eddy, ["--enable-test-commands"]) as server:
         client = pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=5000, maxPoolSize=200)
         for part in (event_types, full_document_modes, resume_options, pipelines,
-                     labels_and_resume, large_events):
+                     labels_and_resume, large_events, catch_up_batches):
             try:
                 part(client)
             except Exception:

@@ -23,6 +23,7 @@ struct ServeOptions {
   int64_t cursor_timeout_ms = 10 * 60 * 1000;  // mongod's cursorTimeoutMillis default
   int64_t change_log_retention_seconds = 24 * 3600;
   int64_t change_log_max_mb = 1024;
+  int64_t change_stream_reply_kb = 60;
 };
 
 std::atomic<bool> g_stop{false};
@@ -45,6 +46,7 @@ int RunServe(const ServeOptions& o) {
   wire::ServiceOptions so;
   so.enable_test_commands = o.enable_test_commands;
   so.cursor_timeout = std::chrono::milliseconds(o.cursor_timeout_ms);
+  so.change_stream_reply_bytes = static_cast<size_t>(o.change_stream_reply_kb) * 1024;
   std::string host = o.bind == "0.0.0.0" || o.bind == "::" ? std::string("127.0.0.1") : o.bind;
   so.host_and_port = host + ":" + std::to_string(o.port);
   wire::CommandService service(db->get(), so);
@@ -85,6 +87,9 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--change-log-max-mb", o.change_log_max_mb, "keep at most this much change log")->capture_default_str();
   cmd->add_option("--cursor-timeout-ms", o.cursor_timeout_ms, "close idle cursors after this long (setParameter cursorTimeoutMillis changes it at run time)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->add_option("--change-stream-reply-kb", o.change_stream_reply_kb,
+                  "a change-stream reply carries at most this many KiB of events (the first event always goes; 0: up to 16 MiB). Under 64 KiB, clients reuse their read buffers")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{16 * 1024}));
   cmd->callback([] { std::exit(RunServe(o)); });
 }
 

@@ -31,8 +31,13 @@ class FilteredChangeStreamCursor : public ServerCursor {
   };
   FilteredChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs,
                              std::optional<query::Pipeline> post,
-                             std::shared_ptr<query::AggSource> source, Split split)
-      : inner_(std::move(cs)), post_(std::move(post)), source_(std::move(source)), split_(split) {}
+                             std::shared_ptr<query::AggSource> source, Split split,
+                             size_t reply_bytes)
+      : inner_(std::move(cs), reply_bytes),
+        post_(std::move(post)),
+        source_(std::move(source)),
+        split_(split),
+        reply_bytes_(reply_bytes == 0 ? kMaxEventBytes : std::min(reply_bytes, kMaxEventBytes)) {}
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override {
     if (pending_.empty() && !post_ && out->empty()) {
@@ -67,12 +72,13 @@ class FilteredChangeStreamCursor : public ServerCursor {
         EDDY_RETURN_IF_ERROR(Transform(std::move(raw[k]), sizes[k]));
       }
     }
-    // Batches stay within 16 MiB (fragments of one split event may span several).
+    // Batches stay within reply_bytes_ (at most 16 MiB; fragments of one split event may span
+    // several).
     size_t bytes = 0;
     size_t moved = 0;
     while (!pending_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size)) {
       size_t size = pending_.front().size;
-      if (!out->empty() && bytes + size > kMaxEventBytes) break;
+      if (!out->empty() && bytes + size > reply_bytes_) break;
       bytes += size;
       out->push_back(std::move(pending_.front().event));
       pending_.pop_front();
@@ -89,6 +95,9 @@ class FilteredChangeStreamCursor : public ServerCursor {
     return inner_.post_batch_resume_token();
   }
   bool is_change_stream() const override { return true; }
+  // Without stages after $changeStream (they may read storage: $lookup), a batch of events
+  // in memory is copied out without waiting.
+  bool ReadyInMemory() const override { return !post_ && inner_.ReadyInMemory(); }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {
     if (!pending_.empty()) return false;
     return inner_.ArmWake(deadline, std::move(wake));
@@ -202,6 +211,7 @@ class FilteredChangeStreamCursor : public ServerCursor {
   std::optional<query::Pipeline> post_;
   std::shared_ptr<query::AggSource> source_;
   Split split_;
+  const size_t reply_bytes_;  // events per reply stop after this many bytes
   struct Pending {
     bson::Value event;  // a Document, or encoded (bson::RawDocument)
     size_t size;        // its encoded size
@@ -346,8 +356,9 @@ Result<bson::Document> OpenChangeStream(CommandContext& ctx, const bson::Documen
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<changestream::ChangeStream> cs,
                         changestream::ChangeStream::Open(&ctx.db->engine(), std::move(o), ctx.hub));
   std::shared_ptr<query::AggSource> source = MakeDatabaseSource(ctx.db, ctx.db_name);
-  auto cursor = std::make_shared<FilteredChangeStreamCursor>(std::move(cs), std::move(post),
-                                                             std::move(source), split);
+  auto cursor = std::make_shared<FilteredChangeStreamCursor>(
+      std::move(cs), std::move(post), std::move(source), split,
+      ctx.options ? ctx.options->change_stream_reply_bytes : 0);
   // The first batch returns what is already there without waiting; the cursor always stays
   // open (id != 0) so getMore can await new events.
   bson::Array first;

@@ -61,17 +61,23 @@ namespace {
 std::atomic<int> prefetching{0};  // ChangeStreamCursors building a batch in the background
 }  // namespace
 
+ChangeStreamCursor::ChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs,
+                                       size_t reply_bytes)
+    : cs_(std::move(cs)),
+      reply_bytes_(reply_bytes == 0 ? kMaxBatchBytes : std::min(reply_bytes, kMaxBatchBytes)) {}
+
 ChangeStreamCursor::~ChangeStreamCursor() { JoinPrefetch(); }
 
 void ChangeStreamCursor::JoinPrefetch() {
   if (prefetch_.joinable()) prefetch_.join();
 }
 
-Status ChangeStreamCursor::Pull(size_t limit, std::chrono::steady_clock::time_point deadline) {
-  // The events are encoded back to back into one buffer that the batch's documents share:
+Status ChangeStreamCursor::Pull(std::chrono::steady_clock::time_point deadline,
+                                std::deque<Event>* into) {
+  // The events are encoded back to back into one buffer that the pull's documents share:
   // the reply copies them as they are, no event becomes a Document.
-  // While catching up, the buffers of earlier batches are reused once their replies are sent
-  // (only this cursor holds them then): no fresh 8 MiB to fault in for every batch.
+  // While catching up, the buffers of earlier pulls are reused once their replies are sent
+  // (only this cursor holds them then): no fresh megabytes to fault in for every pull.
   std::shared_ptr<std::string> buffer;
   for (std::shared_ptr<std::string>& b : buffers_) {
     if (b.use_count() == 1) {
@@ -84,26 +90,27 @@ Status ChangeStreamCursor::Pull(size_t limit, std::chrono::steady_clock::time_po
     buffer = std::make_shared<std::string>();
     if (buffers_.size() < kKeptBuffers) buffers_.push_back(buffer);
   }
-  buffer->reserve(std::min(last_batch_bytes_ + last_batch_bytes_ / 8 + 1024, kMaxBatchBytes / 2 + 4096));
+  buffer->reserve(std::min(last_pull_bytes_ + last_pull_bytes_ / 8 + 1024, kPullBytes + 4096));
   std::vector<size_t> offsets;
-  Result<size_t> got = cs_->NextEncodedBatch(deadline, limit, kMaxBatchBytes / 2, buffer.get(), &offsets);
+  Result<size_t> got = cs_->NextEncodedBatch(deadline, 0, kPullBytes, buffer.get(), &offsets);
   Status status = got.status();
   // Stopped on the byte limit: there may well be more (a backlog).
-  full_ = buffer->size() > kMaxBatchBytes / 2;
+  backlog_ = buffer->size() > kPullBytes;
   // Caught up: an idle cursor keeps no big buffers.
-  if (!full_) buffers_.clear();
-  last_batch_bytes_ = buffer->size();
+  if (!backlog_) buffers_.clear();
+  last_pull_bytes_ = buffer->size();
   std::shared_ptr<const std::string> shared = std::move(buffer);
   for (size_t k = 0; k < offsets.size(); ++k) {
     size_t end = k + 1 < offsets.size() ? offsets[k + 1] : shared->size();
-    ready_.push_back(Event{bson::RawDocument{shared, offsets[k], end - offsets[k]}, end - offsets[k]});
+    into->push_back(Event{bson::RawDocument{shared, offsets[k], end - offsets[k]}, end - offsets[k]});
   }
   return status;
 }
 
 void ChangeStreamCursor::UpdateToken(const bson::Value* last_returned) {
-  if (!ready_.empty() && last_returned != nullptr) {
-    // Events pulled but not returned: the stream is past what the client has seen.
+  // Events pulled but not returned: the stream is past what the client has seen.
+  const bool ahead = !ready_.empty() || !ahead_.empty() || prefetch_running();
+  if (ahead && last_returned != nullptr) {
     bson::RawElement id;
     if (bson::FindRawElement(last_returned->as_raw_document().bytes(), "_id", &id)) {
       Result<bson::Document> token = bson::Decode(id.value);
@@ -113,6 +120,7 @@ void ChangeStreamCursor::UpdateToken(const bson::Value* last_returned) {
       }
     }
   }
+  if (ahead) return;  // nothing returned this time: the last token stands
   token_ = cs_->resume_token();
 }
 
@@ -126,33 +134,41 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
 Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
                                            std::chrono::steady_clock::time_point deadline,
                                            bson::Array* out, std::vector<size_t>* sizes) {
-  JoinPrefetch();
   if (ready_.empty()) {
-    if (!prefetch_status_.ok()) {
+    JoinPrefetch();
+    if (!ahead_.empty()) {
+      ready_.swap(ahead_);
+    } else if (!prefetch_status_.ok()) {
       // The background pull failed: this getMore reports it (the events before it came
       // with earlier batches).
       Status s = prefetch_status_;
       prefetch_status_ = Status::OK();
       return s;
+    } else {
+      EDDY_RETURN_IF_ERROR(Pull(deadline, &ready_));
     }
-    EDDY_RETURN_IF_ERROR(Pull(batch_size > 0 ? static_cast<size_t>(batch_size) : 0, deadline));
   }
   size_t bytes = 0;
-  while (!ready_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size) &&
-         bytes <= kMaxBatchBytes / 2) {
-    bytes += ready_.front().size;
-    sizes->push_back(ready_.front().size);
+  while (!ready_.empty() && (batch_size <= 0 || static_cast<int64_t>(out->size()) < batch_size)) {
+    const size_t size = ready_.front().size;
+    if (!out->empty() && bytes + size > reply_bytes_) break;
+    bytes += size;
+    sizes->push_back(size);
     out->push_back(std::move(ready_.front().event));
     ready_.pop_front();
   }
   UpdateToken(out->empty() ? nullptr : &out->back());
+  ready_now_.store(!ready_.empty(), std::memory_order_relaxed);
   // An invalidate is the last event: the cursor closes with the batch that carries it.
-  const bool more = !(ready_.empty() && cs_->invalidated());
-  if (full_ && ready_.empty() && more && prefetch_status_.ok()) {
-    // A backlog: build the next batch while the client reads this one.
+  bool more = true;
+  if (ready_.empty() && ahead_.empty() && !prefetch_running()) {
+    more = !cs_->invalidated() || !prefetch_status_.ok();
+  }
+  if (backlog_ && more && ahead_.empty() && !prefetch_running() && prefetch_status_.ok()) {
+    // A backlog: pull the next chunk while the client reads this one.
     if (prefetching.fetch_add(1) < kMaxPrefetching) {
       prefetch_ = std::thread([this] {
-        Status s = Pull(0, std::chrono::steady_clock::now());
+        Status s = Pull(std::chrono::steady_clock::now(), &ahead_);
         if (!s.ok()) prefetch_status_ = s;
         prefetching.fetch_sub(1);
       });
@@ -165,8 +181,9 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
 
 bool ChangeStreamCursor::ArmWake(std::chrono::steady_clock::time_point deadline,
                                  std::function<void()> wake) {
+  if (!ready_.empty()) return false;
   JoinPrefetch();
-  if (!ready_.empty() || !prefetch_status_.ok()) return false;
+  if (!ahead_.empty() || !prefetch_status_.ok()) return false;
   return cs_->ArmWake(deadline, std::move(wake));
 }
 
@@ -214,6 +231,12 @@ bool CursorManager::SetNoTimeout(int64_t id) {
   if (it == cursors_.end()) return false;
   it->second.no_timeout = true;
   return true;
+}
+
+bool CursorManager::ReadyInMemory(int64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = cursors_.find(id);
+  return it != cursors_.end() && !it->second.in_use && it->second.cursor->ReadyInMemory();
 }
 
 Result<std::shared_ptr<ServerCursor>> CursorManager::Checkout(int64_t id, std::string_view ns) {

@@ -1,6 +1,7 @@
 // Server-side cursors: find/aggregate/listX results and change streams kept between
 // getMore calls, with mongod's idle timeout.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -37,6 +38,10 @@ class ServerCursor {
   virtual bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) {
     return false;
   }
+  // The next NextBatch returns events already in memory: it neither waits nor touches
+  // storage, so it may run on the I/O thread. May be called while another thread runs
+  // NextBatch (a stale answer only costs a worker hop, or a short inline pull).
+  virtual bool ReadyInMemory() const { return false; }
 };
 
 class VectorCursor : public ServerCursor {
@@ -61,14 +66,19 @@ class FindServerCursor : public ServerCursor {
 };
 
 // A change stream's cursor. Its events come encoded from the stream and go out as they are
-// (bson::RawDocument values sharing one buffer per batch).
+// (bson::RawDocument values sharing one buffer per pull).
 //
-// Catch-up overlaps building and reading: when a batch ends on the size limit (the stream
-// has a backlog), the next batch is built on a background thread while the client reads this
-// one, and the next getMore takes it (at most kMaxPrefetching cursors prefetch at a time).
+// Replies are small, reads are big. A getMore returns at most `reply_bytes` of events (the
+// first event always goes), so a client can reuse its read buffer instead of allocating (and
+// page-faulting) a fresh multi-megabyte one per reply: libmongoc allocates each reply anew,
+// and glibc serves allocations from 128 KiB up with fresh mmap pages. Events are pulled from
+// the stream in chunks of up to kPullBytes, and while the stream has a backlog the next chunk
+// is pulled on a background thread while getMores hand out the current one (at most
+// kMaxPrefetching cursors prefetch at a time, server-wide).
 class ChangeStreamCursor : public ServerCursor {
  public:
-  explicit ChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs) : cs_(std::move(cs)) {}
+  // reply_bytes: 0 means the 16 MiB reply limit only.
+  ChangeStreamCursor(std::unique_ptr<changestream::ChangeStream> cs, size_t reply_bytes);
   ~ChangeStreamCursor() override;  // waits for a prefetch in flight
   Result<bool> NextBatch(int64_t batch_size, std::chrono::steady_clock::time_point deadline,
                          bson::Array* out) override;
@@ -82,29 +92,38 @@ class ChangeStreamCursor : public ServerCursor {
   }
   bool is_change_stream() const override { return true; }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override;
+  bool ReadyInMemory() const override { return ready_now_.load(std::memory_order_relaxed); }
 
   // Cursors building a batch in the background at once, server-wide.
   static constexpr int kMaxPrefetching = 2;
+  // Events pulled from the stream at once (one change-log scan).
+  static constexpr size_t kPullBytes = 2 * 1024 * 1024;
 
  private:
   struct Event {
     bson::Value event;  // a bson::RawDocument
     size_t size;
   };
-  // Pulls events from the stream into ready_ until `limit` events or the batch byte limit;
-  // waits until `deadline` only for the first. Sets full_ when it stopped on the byte limit.
-  Status Pull(size_t limit, std::chrono::steady_clock::time_point deadline);
+  // Pulls events from the stream into *into until kPullBytes; waits until `deadline` only
+  // for the first. Sets backlog_ when it stopped on the byte limit (there is likely more).
+  Status Pull(std::chrono::steady_clock::time_point deadline, std::deque<Event>* into);
   void JoinPrefetch();
+  bool prefetch_running() const { return prefetch_.joinable(); }
   // The resume token after the last event returned, for post_batch_resume_token().
   void UpdateToken(const bson::Value* last_returned);
 
   std::unique_ptr<changestream::ChangeStream> cs_;
+  const size_t reply_bytes_;
   std::deque<Event> ready_;  // pulled from the stream, not returned yet
-  bool full_ = false;
-  Status prefetch_status_;  // the background pull's error, reported by the next NextBatch
+  std::atomic<bool> ready_now_{false};  // !ready_.empty(), for ReadyInMemory
+  // The background pull's events. While prefetch_ runs only its thread touches this, cs_,
+  // buffers_, backlog_ and last_pull_bytes_; NextBatch takes them after joining it.
+  std::deque<Event> ahead_;
+  bool backlog_ = false;
+  Status prefetch_status_;  // the background pull's error, reported once its events are out
   std::thread prefetch_;
-  size_t last_batch_bytes_ = 0;  // sizes the next batch's buffer
-  // Batch buffers for reuse while catching up (a buffer is free again once only this cursor
+  size_t last_pull_bytes_ = 0;  // sizes the next pull's buffer
+  // Pull buffers for reuse while catching up (a buffer is free again once only this cursor
   // holds it, i.e. the replies made from it were sent).
   static constexpr size_t kKeptBuffers = 3;
   std::vector<std::shared_ptr<std::string>> buffers_;
@@ -137,6 +156,8 @@ class CursorManager {
   // Takes a cursor for a getMore. CursorNotFound (43) if unknown or timed out;
   // OperationFailed if another getMore is running on it.
   Result<std::shared_ptr<ServerCursor>> Checkout(int64_t id, std::string_view ns);
+  // The cursor exists, is not in use and has its next batch in memory (ReadyInMemory).
+  bool ReadyInMemory(int64_t id);
   void Return(int64_t id);
   bool Kill(int64_t id);
   void Remove(int64_t id) { Kill(id); }

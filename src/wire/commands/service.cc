@@ -485,6 +485,14 @@ struct CommandService::Impl {
   // fail point is set (blockConnection sleeps).
   bool RunsInline(const Request& request) {
     if (request.command.empty()) return true;  // an error reply
+    if (request.command.at(0).name == "getMore") {
+      // A change stream catching up: its next batch is in memory (a worker hop would cost
+      // more than copying it out).
+      const bson::Value& id = request.command.at(0).value;
+      if (id.type() != bson::Type::kInt64 || !cursors.ReadyInMemory(id.as_int64())) return false;
+      std::lock_guard lock(fp_mu);
+      return !fail_point.active;
+    }
     static const std::unordered_set<std::string_view> kInline = {
         "ping", "hello", "isMaster", "ismaster", "buildInfo", "buildinfo", "getParameter",
         "setParameter", "whatsmyuri", "connectionStatus", "hostInfo", "getCmdLineOpts", "getLog",

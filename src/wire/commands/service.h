@@ -24,6 +24,13 @@ struct ServiceOptions {
   bool enable_test_commands = false;
   // Idle cursors are closed after this long. Default: 10 minutes (mongod's default)
   std::chrono::milliseconds cursor_timeout{10 * 60 * 1000};
+  // A change stream's reply carries at most this many bytes of events (the first event
+  // always goes; 0: up to 16 MiB). Replies that stay under 64 KiB let clients reuse their
+  // read buffers: libmongoc allocates a power of two per reply, and glibc maps every
+  // allocation from 128 KiB up afresh, so bigger replies cost the client a page fault per
+  // 4 KiB (measured: 3.3 -> 0.44 us of client CPU per event, bench/changestream_catchup.py).
+  // Default: 60 KiB
+  size_t change_stream_reply_bytes = 60 * 1024;
 };
 
 class CommandService : public CommandDispatcher {
