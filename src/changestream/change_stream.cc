@@ -1,5 +1,7 @@
 #include "changestream/change_stream.h"
 
+#include <cstring>
+
 #include <limits>
 
 #include "bson/codec.h"
@@ -283,6 +285,37 @@ Status ParseRawEntry(std::string_view raw, RawEntry* r) {
   return Status::OK();
 }
 
+// An int, long, double, string or ObjectId element as a Value (nullopt for other types).
+std::optional<bson::Value> ScalarValue(const bson::RawElement& e) {
+  switch (e.type) {
+    case bson::Type::kInt32: {
+      if (e.value.size() != 4) return std::nullopt;
+      int32_t v;
+      std::memcpy(&v, e.value.data(), 4);
+      return bson::Value(v);
+    }
+    case bson::Type::kInt64:
+      if (e.value.size() != 8) return std::nullopt;
+      return bson::Value(e.int64_bits());
+    case bson::Type::kDouble: {
+      if (e.value.size() != 8) return std::nullopt;
+      double v;
+      std::memcpy(&v, e.value.data(), 8);
+      return bson::Value(v);
+    }
+    case bson::Type::kString:
+      return bson::Value(std::string(e.string_value()));
+    case bson::Type::kObjectId: {
+      if (e.value.size() != 12) return std::nullopt;
+      bson::ObjectId oid;
+      std::memcpy(oid.bytes.data(), e.value.data(), 12);
+      return bson::Value(oid);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 // The CRUD event of `r` (in scope under `options`) appended to *out, field for field as
 // BuildEventImpl makes it. On error *out is as before.
 Status AppendCrudEvent(const RawEntry& r, const WatchOptions& options, storage::Engine* engine,
@@ -293,13 +326,17 @@ Status AppendCrudEvent(const RawEntry& r, const WatchOptions& options, storage::
   token.cluster_time = r.ts;
   std::optional<bson::Value> id;  // documentKey._id, decoded (for the token and updateLookup)
   if (r.dk.type == bson::Type::kDocument) {
-    bson::DecodeOptions o;
-    o.validate_utf8 = false;  // checked when the document was written
-    EDDY_ASSIGN_OR_RETURN(bson::Document key, bson::Decode(r.dk.value, o));
-    if (bson::Value* v = key.GetMutable("_id")) {
-      id = std::move(*v);
-      token.document_key = storage::KeyString(*id);
+    // The common _id types are read straight from the key's bytes (this runs for every
+    // event); others decode the key document.
+    bson::RawElement raw_id;
+    if (bson::FindRawElement(r.dk.value, "_id", &raw_id)) id = ScalarValue(raw_id);
+    if (!id) {
+      bson::DecodeOptions o;
+      o.validate_utf8 = false;  // checked when the document was written
+      EDDY_ASSIGN_OR_RETURN(bson::Document key, bson::Decode(r.dk.value, o));
+      if (bson::Value* v = key.GetMutable("_id")) id = std::move(*v);
     }
+    if (id) token.document_key = storage::KeyString(*id);
   }
   const bool update = r.op == "update";
   bson::RawBuilder b(out);
