@@ -24,9 +24,8 @@ struct Hub::Waiter {
 struct Hub::Bucket {
   std::unordered_set<Waiter*> any;  // no anchor: every entry is a candidate
   // anchor path (in the change-log entry) -> value -> waiters
-  std::unordered_map<std::string,
-                     std::unordered_map<bson::Value, std::unordered_set<Waiter*>, bson::ValueHash,
-                                        bson::ValueEq>>
+  std::unordered_map<std::string, std::unordered_map<bson::Value, std::unordered_set<Waiter*>,
+                                                     bson::ValueHash, bson::ValueEq>>
       by_value;
   size_t size = 0;
 };
@@ -46,20 +45,55 @@ Result<bson::Document> DecodeEntry(std::string_view raw) {
   return bson::Decode(raw, o);
 }
 
-Hub::Hub(storage::Engine* engine, HubOptions options)
-    : engine_(engine), options_(options) {
+// Commits waiting for the tailer at most; past that it reads the change log instead.
+constexpr size_t kMaxIncoming = 4096;
+// A commit is tailed on the committing thread when it has at most this many entries, and the
+// streams it wakes are served there when they are at most this many (each costs the writers
+// a getMore's time before their acknowledgement).
+constexpr size_t kInlineEntries = 64;
+constexpr size_t kInlineWakes = 4;
+
+// Set while a commit listener runs wake callbacks (Hub::WakingInline).
+thread_local bool t_waking_inline = false;
+
+Hub::Hub(storage::Engine* engine, HubOptions options) : engine_(engine), options_(options) {
   tail_ = ring_floor_ = engine_->committed();
-  listener_id_ = engine_->AddCommitListener([this](bson::Timestamp) {
+  listener_id_ = engine_->AddCommitListener([this](const storage::Engine::Committed& c) {
+    std::vector<std::pair<WakeFn, bson::Timestamp>> woken;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       committed_changed_ = true;
+      // A tailer far behind reads RocksDB anyway: keep only a bounded backlog of commits.
+      if (incoming_.size() >= kMaxIncoming) incoming_.clear();
+      incoming_.push_back(c);
+      size_t entries = 0;
+      for (const auto& v : c.entries) entries += v->size();
+      // The tailer is idle and this commit continues its tail: tail it here, on the
+      // committing thread, before the writers are acknowledged, so watchers hear of a
+      // commit no later than its writer does (and without a thread wake-up).
+      if (!tailing_ && !stopping_ && !waiters_.empty() && incoming_.size() == 1 &&
+          c.before == tail_ && entries <= kInlineEntries) {
+        tailing_ = true;
+        TailStep(lock, &woken);
+        tailing_ = false;
+        if (woken.size() > kInlineWakes) {
+          // Too many streams to serve before the acks: the tailer thread wakes them.
+          for (auto& w : woken) handed_wakes_.push_back(std::move(w));
+          woken.clear();
+        }
+      }
     }
     cv_.notify_one();
+    t_waking_inline = true;
+    for (auto& [wake, checked] : woken) wake(checked);
+    t_waking_inline = false;
   });
   thread_ = std::thread([this] { Loop(); });
 }
 
 Hub::~Hub() { Stop(); }
+
+bool Hub::WakingInline() { return t_waking_inline; }
 
 void Hub::Stop() {
   {
@@ -199,8 +233,7 @@ void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>*
   }
 }
 
-void Hub::Process(const TailEntryPtr& e,
-                  std::vector<std::pair<WakeFn, bson::Timestamp>>* woken) {
+void Hub::Process(const TailEntryPtr& e, std::vector<std::pair<WakeFn, bson::Timestamp>>* woken) {
   stats_.entries++;
   if (waiters_.empty()) return;
   const std::string& db = e->entry.Get("db")->as_string();
@@ -209,7 +242,8 @@ void Hub::Process(const TailEntryPtr& e,
     auto it = buckets_.find(key);
     if (it != buckets_.end()) CollectCandidates(*e, *it->second, &candidates);
   };
-  if (const bson::Value* coll = e->entry.Get("coll")) visit(db + std::string(1, '\0') + coll->as_string());
+  if (const bson::Value* coll = e->entry.Get("coll"))
+    visit(db + std::string(1, '\0') + coll->as_string());
   visit(db);
   if (!db.empty()) visit(std::string());
   stats_.candidates += candidates.size();
@@ -225,66 +259,107 @@ void Hub::Process(const TailEntryPtr& e,
   }
 }
 
+bool Hub::TailStep(std::unique_lock<std::mutex>& lock,
+                   std::vector<std::pair<WakeFn, bson::Timestamp>>* woken) {
+  bool progressed = false;
+  bson::Timestamp from = tail_;
+  // The commits the engine handed over that continue right at tail_ (older ones are
+  // stale: the tailer read past them); with none, the entries are read back.
+  while (!incoming_.empty() && !(from < incoming_.front().after)) incoming_.pop_front();
+  std::vector<std::shared_ptr<const std::vector<storage::ChangeLogEntry>>> handed;
+  bson::Timestamp handed_through = from;
+  size_t handed_entries = 0;
+  while (!incoming_.empty() && incoming_.front().before == handed_through &&
+         handed_entries < options_.scan_batch) {
+    for (auto& v : incoming_.front().entries) {
+      handed_entries += v->size();
+      handed.push_back(std::move(v));
+    }
+    handed_through = incoming_.front().after;
+    incoming_.pop_front();
+  }
+  lock.unlock();
+  // Read and decode outside the lock: streams keep reading the ring meanwhile.
+  Result<std::vector<storage::ChangeLogEntry>> read = std::vector<storage::ChangeLogEntry>();
+  if (handed_through == from) read = engine_->ReadChangeLog(from, options_.scan_batch);
+  std::vector<const storage::ChangeLogEntry*> sources;
+  for (const auto& v : handed) {
+    for (const storage::ChangeLogEntry& e : *v) sources.push_back(&e);
+  }
+  if (read.ok()) {
+    for (const storage::ChangeLogEntry& e : *read) sources.push_back(&e);
+  }
+  std::vector<TailEntryPtr> entries;
+  bool lost = false;
+  std::optional<bson::Timestamp> undecodable;
+  if (read.ok()) {
+    for (const storage::ChangeLogEntry* src : sources) {
+      const storage::ChangeLogEntry& raw = *src;
+      Result<bson::Document> doc = DecodeEntry(raw.raw);
+      if (!doc.ok()) {
+        // Not servable from the ring: streams reach it through the engine (and report
+        // the error there). The ring restarts after it.
+        undecodable = raw.ts;
+        break;
+      }
+      auto te = std::make_shared<TailEntry>();
+      te->ts = raw.ts;
+      te->bytes = raw.raw.size();
+      te->entry = std::move(doc).value();
+      te->raw = raw.raw;
+      entries.push_back(std::move(te));
+    }
+  } else {
+    lost = read.status().code() == ErrorCode::kChangeStreamHistoryLost;
+  }
+  lock.lock();
+  if (lost) {
+    // Retention passed the tailer: streams behind it get 286 from the engine.
+    ring_.clear();
+    ring_bytes_ = 0;
+    tail_ = ring_floor_ = engine_->history_start();
+    progressed = true;
+  }
+  for (TailEntryPtr& e : entries) {
+    ring_bytes_ += e->bytes;
+    ring_.push_back(e);
+    Process(e, woken);
+    tail_ = e->ts;
+    while (!ring_.empty() &&
+           (ring_.size() > options_.ring_entries || ring_bytes_ > options_.ring_bytes)) {
+      ring_floor_ = ring_.front()->ts;
+      ring_bytes_ -= ring_.front()->bytes;
+      ring_.pop_front();
+    }
+    progressed = true;
+  }
+  if (undecodable) {
+    ring_.clear();
+    ring_bytes_ = 0;
+    tail_ = ring_floor_ = *undecodable;
+    progressed = true;
+  } else if (tail_ < handed_through) {
+    tail_ = handed_through;  // commits without entries of their own
+    progressed = true;
+  }
+  return progressed;
+}
+
 void Hub::Loop() {
   std::unique_lock lock(mu_);
   std::vector<std::pair<WakeFn, bson::Timestamp>> woken;
   while (!stopping_) {
     committed_changed_ = false;
     bool progressed = false;
-    if (tail_ < engine_->committed()) {
-      bson::Timestamp from = tail_;
-      lock.unlock();
-      // Read and decode outside the lock: streams keep reading the ring meanwhile.
-      Result<std::vector<storage::ChangeLogEntry>> read = engine_->ReadChangeLog(from, options_.scan_batch);
-      std::vector<TailEntryPtr> entries;
-      bool lost = false;
-      std::optional<bson::Timestamp> undecodable;
-      if (read.ok()) {
-        for (storage::ChangeLogEntry& raw : *read) {
-          Result<bson::Document> doc = DecodeEntry(raw.raw);
-          if (!doc.ok()) {
-            // Not servable from the ring: streams reach it through the engine (and report
-            // the error there). The ring restarts after it.
-            undecodable = raw.ts;
-            break;
-          }
-          auto te = std::make_shared<TailEntry>();
-          te->ts = raw.ts;
-          te->bytes = raw.raw.size();
-          te->entry = std::move(doc).value();
-          te->raw = std::move(raw.raw);
-          entries.push_back(std::move(te));
-        }
-      } else {
-        lost = read.status().code() == ErrorCode::kChangeStreamHistoryLost;
-      }
-      lock.lock();
-      if (lost) {
-        // Retention passed the tailer: streams behind it get 286 from the engine.
-        ring_.clear();
-        ring_bytes_ = 0;
-        tail_ = ring_floor_ = engine_->history_start();
-        progressed = true;
-      }
-      for (TailEntryPtr& e : entries) {
-        ring_bytes_ += e->bytes;
-        ring_.push_back(e);
-        Process(e, &woken);
-        tail_ = e->ts;
-        while (!ring_.empty() &&
-               (ring_.size() > options_.ring_entries || ring_bytes_ > options_.ring_bytes)) {
-          ring_floor_ = ring_.front()->ts;
-          ring_bytes_ -= ring_.front()->bytes;
-          ring_.pop_front();
-        }
-        progressed = true;
-      }
-      if (undecodable) {
-        ring_.clear();
-        ring_bytes_ = 0;
-        tail_ = ring_floor_ = *undecodable;
-        progressed = true;
-      }
+    if (!tailing_ && tail_ < engine_->committed()) {
+      tailing_ = true;
+      progressed = TailStep(lock, &woken);
+      tailing_ = false;
+    }
+    if (!handed_wakes_.empty()) {
+      // Wakes the commit listener left to this thread (too many to run before the acks).
+      for (auto& w : handed_wakes_) woken.push_back(std::move(w));
+      handed_wakes_.clear();
     }
     // Deadlines: every entry up to tail_ was checked for these waiters and none concerned
     // them, so they may skip to tail_.
@@ -308,7 +383,7 @@ void Hub::Loop() {
     auto until = now + std::chrono::seconds(1);
     if (!deadlines_.empty() && deadlines_.begin()->first < until) until = deadlines_.begin()->first;
     cv_.wait_until(lock, until, [&] {
-      return stopping_ || committed_changed_ ||
+      return stopping_ || committed_changed_ || !handed_wakes_.empty() ||
              (!deadlines_.empty() && deadlines_.begin()->first < until);
     });
   }

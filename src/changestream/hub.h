@@ -109,10 +109,22 @@ class Hub {
 
   HubStats stats() const;
 
+  // True inside a wake callback that runs on the committing thread, before the commit's
+  // writers are acknowledged (at most a few per commit): a re-run that only reads memory may
+  // run right there, so the watcher hears of the commit first. Elsewhere (the tailer
+  // thread, which may wake thousands) wake callbacks should only queue work.
+  static bool WakingInline();
+
  private:
   struct Waiter;
   struct Bucket;
   void Loop();
+  // Tails the next committed entries (handed over in incoming_, or read back from the engine)
+  // into the ring and collects the waiters they wake. REQUIRES: lock held and tailing_ set
+  // by the caller; the lock is released while entries are read and decoded. Returns whether
+  // the tail moved.
+  bool TailStep(std::unique_lock<std::mutex>& lock,
+                std::vector<std::pair<WakeFn, bson::Timestamp>>* woken);
   void Process(const TailEntryPtr& e, std::vector<std::pair<WakeFn, bson::Timestamp>>* woken);
   void CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>* out);
   void AddToIndex(Waiter* w);
@@ -129,6 +141,12 @@ class Hub {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool committed_changed_ = false;
+  // Commits handed over by the engine's listener, oldest first: the tailer takes their
+  // entries instead of reading them back from RocksDB when they start right at tail_.
+  std::deque<storage::Engine::Committed> incoming_;
+  bool tailing_ = false;  // a thread is in TailStep (the tailer, or a commit listener)
+  // Waiters a commit listener woke but left to the tailer thread to run.
+  std::vector<std::pair<WakeFn, bson::Timestamp>> handed_wakes_;
   bson::Timestamp tail_;
   bson::Timestamp ring_floor_;  // every entry after it up to tail_ is in the ring
   std::deque<TailEntryPtr> ring_;

@@ -131,7 +131,7 @@ struct Engine::Shared {
   std::mutex commit_mu;
   std::condition_variable commit_cv;
   std::mutex listeners_mu;
-  std::vector<std::pair<uint64_t, std::function<void(bson::Timestamp)>>> listeners;
+  std::vector<std::pair<uint64_t, std::function<void(const Committed&)>>> listeners;
   uint64_t next_listener = 1;
 
   // Held shared by change-log readers between the history check and creating their
@@ -822,13 +822,19 @@ void Engine::SyncGroups(std::vector<std::shared_ptr<Group>>& groups) {
       }
     }
     if (last.last_ts > committed_.load()) {
+      Committed c;
+      c.before = bson::Timestamp::FromUint64(committed_.load());
+      c.after = bson::Timestamp::FromUint64(last.last_ts);
+      for (size_t i = 0; i < durable; ++i) {
+        if (!groups[i]->log->empty()) c.entries.push_back(groups[i]->log);
+      }
       {
         std::lock_guard lock(shared_->commit_mu);
         committed_ = last.last_ts;
       }
       shared_->commit_cv.notify_all();
       std::lock_guard lock(shared_->listeners_mu);
-      for (auto& [id, fn] : shared_->listeners) fn(bson::Timestamp::FromUint64(last.last_ts));
+      for (auto& [id, fn] : shared_->listeners) fn(c);
     }
   }
   for (size_t i = 0; i < groups.size(); ++i) {
@@ -897,6 +903,11 @@ bool Engine::WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::tim
 }
 
 uint64_t Engine::AddCommitListener(std::function<void(bson::Timestamp)> listener) {
+  return AddCommitListener(
+      [listener = std::move(listener)](const Committed& c) { listener(c.after); });
+}
+
+uint64_t Engine::AddCommitListener(std::function<void(const Committed&)> listener) {
   std::lock_guard lock(shared_->listeners_mu);
   uint64_t id = shared_->next_listener++;
   shared_->listeners.emplace_back(id, std::move(listener));

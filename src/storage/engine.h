@@ -289,6 +289,15 @@ class Engine {
   // Called on the syncer thread each time the watermark advances, with the new watermark.
   // Must be fast and must not call Write(). Returns an id for RemoveCommitListener.
   uint64_t AddCommitListener(std::function<void(bson::Timestamp)> listener);
+  // What one advance of the watermark made visible: every change-log entry with
+  // `before` < ts <= `after`, in order, in `entries` (one vector per group commit; shared,
+  // so a listener may keep them without copying the bytes).
+  struct Committed {
+    bson::Timestamp before, after;
+    std::vector<std::shared_ptr<const std::vector<ChangeLogEntry>>> entries;
+  };
+  // The same listener, handed the entries too (a tailer need not read them back).
+  uint64_t AddCommitListener(std::function<void(const Committed&)> listener);
   void RemoveCommitListener(uint64_t id);
   // The oldest cluster time still resumable from (entries after it are all retained).
   bson::Timestamp history_start() const;

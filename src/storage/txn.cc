@@ -195,8 +195,11 @@ Status Txn::PutChangeLog(bson::Document entry, std::string_view doc_raw, std::st
   if (!pre_raw.empty()) AppendRawDocument(&raw, "pre", pre_raw);
   if (update_description) AppendRawDocument(&raw, "ud", bson::Encode(*update_description));
   entries_++;
-  return detail::ToStatus(
-      overlay_->batch()->Put(engine_->cfs_[kCfChangeLog], U64Key(last_ts_.AsUint64()), raw));
+  EDDY_RETURN_IF_ERROR(detail::ToStatus(
+      overlay_->batch()->Put(engine_->cfs_[kCfChangeLog], U64Key(last_ts_.AsUint64()), raw)));
+  // The group's batch is current_group_'s (CutGroup moves both together).
+  engine_->current_group_->log->push_back(ChangeLogEntry{last_ts_, std::move(raw)});
+  return Status::OK();
 }
 
 uint32_t Txn::AllocateId() { return engine_->next_id_++; }

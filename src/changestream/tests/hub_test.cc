@@ -82,6 +82,45 @@ TEST_F(HubTest, StreamsReadTheSharedRingAndSeeEverythingInOrder) {
   EXPECT_EQ(hub_->stats().entries, 5u);  // + the implicit creates of both collections
 }
 
+// A waiting stream hears of a commit before its writer is acknowledged: the commit
+// listener tails the handed-over entries and runs the wake on the committing thread
+// (Hub::WakingInline), with no thread wake-up on the watcher's side.
+TEST_F(HubTest, WaiterWakesOnTheCommittingThreadBeforeTheWriterReturns) {
+  Insert("orders", "{_id: 0}");
+  Settle();
+  auto cs = Watch({"shop", "orders"});
+  std::atomic<bool> inserted{false};
+  std::atomic<int> woken{0};
+  std::atomic<bool> inline_wake{false}, before_ack{false};
+  ASSERT_TRUE(cs->ArmWake(Clock::now() + 30s, [&] {
+    inline_wake = Hub::WakingInline();
+    before_ack = !inserted.load();
+    woken++;
+  }));
+  EXPECT_FALSE(Hub::WakingInline());
+  Insert("orders", "{_id: 1}");
+  inserted = true;
+  ASSERT_EQ(woken.load(), 1);  // already: the wake ran before Insert returned
+  EXPECT_TRUE(inline_wake.load());
+  EXPECT_TRUE(before_ack.load());
+  EXPECT_EQ(Ops(*cs), "insert ");
+  // Many waiters for one commit: the tailer thread wakes them (not the writer's thread).
+  std::vector<std::unique_ptr<ChangeStream>> many;
+  std::atomic<int> inline_wakes{0};
+  Woken all;
+  for (int i = 0; i < 10; ++i) {
+    many.push_back(Watch({"shop", "orders"}));
+    ASSERT_TRUE(many.back()->ArmWake(Clock::now() + 30s, [&] {
+      if (Hub::WakingInline()) inline_wakes++;
+      all.count++;
+    }));
+  }
+  Insert("orders", "{_id: 2}");
+  ASSERT_TRUE(all.WaitFor(10));
+  EXPECT_EQ(inline_wakes.load(), 0);
+  for (auto& m : many) EXPECT_EQ(Ops(*m), "insert ");
+}
+
 TEST_F(HubTest, WaiterWakesOnlyForEntriesItsFilterMatches) {
   WatchOptions o{"shop", "orders"};
   o.filter = J("{operationType: 'insert', 'fullDocument.total': {$gt: 100}}");

@@ -28,6 +28,8 @@ struct Engine::Group {
   std::shared_ptr<const Catalog> catalog;  // after this group
   uint64_t last_ts = 0;                    // the watermark after this group
   uint64_t entries = 0;
+  // The change-log entries of the batch, in order (handed to commit listeners).
+  std::shared_ptr<std::vector<ChangeLogEntry>> log = std::make_shared<std::vector<ChangeLogEntry>>();
   std::vector<uint32_t> dropped_ids;
   bool has_nondurable = false;
   uint64_t seq = 0;  // position in the sequence of groups (visibility only moves forward)

@@ -252,6 +252,44 @@ TEST_F(EngineTest, ConcurrentWritersGroupCommit) {
   EXPECT_LT(engine_->stats().groups, engine_->stats().requests);
 }
 
+// Commit listeners are handed every committed entry once, in order, with contiguous
+// (before, after] ranges: the hub tails from them instead of reading the log back.
+TEST_F(EngineTest, CommitListenersAreHandedEveryEntryInOrder) {
+  std::mutex mu;
+  std::vector<ChangeLogEntry> handed;
+  bson::Timestamp through = engine_->committed();
+  bool contiguous = true;
+  uint64_t id = engine_->AddCommitListener([&](const Engine::Committed& c) {
+    std::lock_guard lock(mu);
+    if (!(c.before == through)) contiguous = false;
+    through = c.after;
+    for (const auto& v : c.entries) handed.insert(handed.end(), v->begin(), v->end());
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(Insert("c", "{_id: " + std::to_string(w * 1000 + i) + "}").ok());
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  // A failed write (duplicate _id) logs nothing.
+  EXPECT_EQ(Insert("c", "{_id: 0}").code(), ErrorCode::kDuplicateKey);
+  ASSERT_TRUE(Insert("c", "{_id: 'last'}").ok());
+  engine_->RemoveCommitListener(id);
+  auto stored = engine_->ReadChangeLog(bson::Timestamp{}, 1000);
+  ASSERT_TRUE(stored.ok());
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(contiguous);
+  EXPECT_TRUE(through == engine_->committed());
+  ASSERT_EQ(handed.size(), stored->size());  // create + 200 inserts + 1
+  for (size_t i = 0; i < handed.size(); ++i) {
+    EXPECT_TRUE(handed[i].ts == (*stored)[i].ts) << i;
+    EXPECT_EQ(handed[i].raw, (*stored)[i].raw) << i;
+  }
+}
+
 TEST_F(EngineTest, WaitForCommitWakesAndTimesOut) {
   bson::Timestamp now = engine_->committed();
   auto start = std::chrono::steady_clock::now();

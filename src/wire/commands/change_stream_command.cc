@@ -98,6 +98,10 @@ class FilteredChangeStreamCursor : public ServerCursor {
   // Without stages after $changeStream (they may read storage: $lookup), a batch of events
   // in memory is copied out without waiting.
   bool ReadyInMemory() const override { return !post_ && inner_.ReadyInMemory(); }
+  bool ResumesInMemory() const override {
+    return !post_ && !split_.enabled &&
+           inner_.options().full_document != changestream::FullDocument::kUpdateLookup;
+  }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {
     if (!pending_.empty()) return false;
     return inner_.ArmWake(deadline, std::move(wake));

@@ -53,6 +53,9 @@ struct CommandContext {
   struct Await {
     std::chrono::steady_clock::time_point deadline;
     std::function<bool(std::function<void()> wake)> arm;
+    // The re-run only reads memory (ServerCursor::ResumesInMemory): the waking thread runs
+    // it itself instead of handing it to a worker (one thread wake-up less per event).
+    bool run_on_waker = false;
   };
   bool can_await = false;
   std::optional<std::chrono::steady_clock::time_point> resumed_deadline;

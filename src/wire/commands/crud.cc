@@ -410,9 +410,11 @@ Result<bson::Document> GetMore(CommandContext& ctx, const bson::Document& cmd) {
     const bson::Document& c = reply->Get("cursor")->as_document();
     if (c.Get("nextBatch")->as_array().empty() && c.Get("id")->ToInt64() != 0) {
       ctx.await = CommandContext::Await{
-          deadline, [cursor, deadline](std::function<void()> wake) {
+          deadline,
+          [cursor, deadline](std::function<void()> wake) {
             return cursor->ArmWake(deadline, std::move(wake));
-          }};
+          },
+          cursor->ResumesInMemory()};
     }
   }
   ctx.cursors->Return(id);

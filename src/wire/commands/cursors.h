@@ -42,6 +42,10 @@ class ServerCursor {
   // storage, so it may run on the I/O thread. May be called while another thread runs
   // NextBatch (a stale answer only costs a worker hop, or a short inline pull).
   virtual bool ReadyInMemory() const { return false; }
+  // Change streams: a NextBatch after ArmWake's wake reads only memory (the hub's ring) and
+  // never blocks, so the thread that wakes it may run it. False when it may read storage
+  // (updateLookup, $lookup) or wait.
+  virtual bool ResumesInMemory() const { return false; }
 };
 
 class VectorCursor : public ServerCursor {
@@ -93,6 +97,7 @@ class ChangeStreamCursor : public ServerCursor {
   bool is_change_stream() const override { return true; }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override;
   bool ReadyInMemory() const override { return ready_now_.load(std::memory_order_relaxed); }
+  const changestream::WatchOptions& options() const { return cs_->options(); }
 
   // Cursors building a batch in the background at once, server-wide.
   static constexpr int kMaxPrefetching = 2;

@@ -10,6 +10,7 @@
 
 #include "bson/codec.h"
 #include "bson/json.h"
+#include "changestream/hub.h"
 #include "wire/commands/command.h"
 
 namespace eddy::wire {
@@ -457,7 +458,22 @@ struct CommandService::Impl {
       p->state.await.reset();
       p->state.rerun = true;
       p->state.resumed_deadline = await.deadline;
-      if (await.arm([this, p] { Enqueue([this, p] { Execute(p); }); })) return;
+      // A re-run that only reads memory, woken on the committing thread before the writers'
+      // acknowledgements, runs right there: the event goes out without waiting for a worker to
+      // wake up. Not while a fail point is set (it may block).
+      bool on_waker = await.run_on_waker;
+      if (on_waker) {
+        std::lock_guard lock(fp_mu);
+        on_waker = !fail_point.active;
+      }
+      bool armed = await.arm([this, p, on_waker] {
+        if (on_waker && changestream::Hub::WakingInline()) {
+          Execute(p);
+        } else {
+          Enqueue([this, p] { Execute(p); });
+        }
+      });
+      if (armed) return;
       // Not armed: something may be readable already; run again now.
     }
   }
