@@ -658,6 +658,7 @@ Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine* engine
       cs->pending_invalidate_ = std::move(e);
     }
   }
+  cs->position_seen_.store(cs->position_.AsUint64(), std::memory_order_relaxed);
   return cs;
 }
 
@@ -848,6 +849,7 @@ Result<size_t> ChangeStream::NextEncodedBatch(std::chrono::steady_clock::time_po
     unsettled_last_ = ready_[k - 1];
     ready_head_ = k;
   }
+  position_seen_.store(position_.AsUint64(), std::memory_order_relaxed);
   return n;
 }
 
@@ -897,6 +899,11 @@ bool ChangeStream::ArmWake(std::chrono::steady_clock::time_point deadline,
                            wake();
                          });
   return wake_id_ != 0;
+}
+
+bool ChangeStream::RingHasNewEntries() const {
+  if (hub_ == nullptr) return false;
+  return hub_->HasAfter(bson::Timestamp::FromUint64(position_seen_.load(std::memory_order_relaxed)));
 }
 
 void ChangeStream::CancelWake() {

@@ -130,6 +130,10 @@ class ChangeStream {
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake);
   // Withdraws an armed wake (before the stream is read again).
   void CancelWake();
+  // The hub's ring holds entries after what the stream has read, so reading on touches
+  // only memory. May be called from any thread, also while another reads the stream (the
+  // answer may be stale).
+  bool RingHasNewEntries() const;
 
   const WatchOptions& options() const { return interest_->options(); }
 
@@ -148,6 +152,8 @@ class ChangeStream {
   std::shared_ptr<const Interest> interest_;
   Hub* hub_;
   bson::Timestamp position_;  // every entry <= position_ has been consumed
+  // position_ as of the last NextEncodedBatch, for RingHasNewEntries on other threads.
+  std::atomic<uint64_t> position_seen_{0};
   // Events made but not returned yet: encoded back to back in ready_bytes_, ready_[ready_head_
   // ...] in order (both are reset once all are returned, keeping their capacity).
   struct Span {

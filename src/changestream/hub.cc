@@ -120,6 +120,11 @@ HubStats Hub::stats() const {
 
 bool Hub::RingCovers(bson::Timestamp after) const { return !(after < ring_floor_); }
 
+bool Hub::HasAfter(bson::Timestamp after) const {
+  std::lock_guard lock(mu_);
+  return RingCovers(after) && after < tail_;
+}
+
 bool Hub::Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const {
   std::lock_guard lock(mu_);
   if (!RingCovers(after)) return false;

@@ -95,6 +95,8 @@ class Hub {
   // Returns false (appending nothing) when the ring no longer holds every entry after
   // `after`: the caller reads the engine's change log instead.
   bool Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const;
+  // The ring holds every entry after `after` and at least one.
+  bool HasAfter(bson::Timestamp after) const;
 
   // wake(checked_through): see the header comment. checked_through >= after.
   using WakeFn = std::function<void(bson::Timestamp checked_through)>;

@@ -321,6 +321,52 @@ def catch_up_batches(client):
           len(first) == 1 and first[0]["documentKey"]["_id"] == k, first[:1])
 
 
+def getmore_in_memory_never_blocks(server, client):
+    """A getMore whose stream has unread entries in the hub's ring runs on the I/O thread; when
+    none of them passes its filter it must park like any awaiting getMore, not block the
+    thread (other connections on it would stall)."""
+    db = client.cs
+    db.drop_collection("quiet")
+    db.quiet.insert_one({"_id": "warm"})
+    streams = []
+    for _ in range(4):
+        r = db.command("aggregate", "quiet", pipeline=[{"$changeStream": {}},
+                                                       {"$match": {"operationType": "delete"}}],
+                       cursor={})
+        streams.append(r["cursor"]["id"])
+    db.quiet.insert_many([{"_id": i} for i in range(20)])  # entries none of the streams wants
+    results = []
+
+    def getmore(cid):
+        c = pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=5000)
+        t0 = time.time()
+        r = c.cs.command("getMore", cid, collection="quiet", maxTimeMS=1500)
+        results.append((time.time() - t0, r["cursor"]["nextBatch"]))
+        c.close()
+
+    threads = [threading.Thread(target=getmore, args=(cid,)) for cid in streams]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    pings = []
+    for _ in range(4):  # new connections land on every I/O thread
+        c = pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=5000)
+        t0 = time.time()
+        c.admin.command("ping")
+        pings.append(time.time() - t0)
+        c.close()
+    for t in threads:
+        t.join(10)
+    check("getMore over unwanted ring entries parks, other connections unaffected",
+          len(results) == 4 and all(b == [] and 1.0 < s < 5 for s, b in results) and max(pings) < 0.5,
+          "getMores %s, pings %s" % ([round(s, 2) for s, _ in results], [round(p, 3) for p in pings]))
+    db.quiet.delete_one({"_id": 3})
+    r = db.command("getMore", streams[0], collection="quiet", maxTimeMS=2000)
+    check("the parked stream then gets its delete",
+          [e["operationType"] for e in r["cursor"]["nextBatch"]] == ["delete"], r["cursor"])
+    db.command("killCursors", "quiet", cursors=streams)
+
+
 def fan_out(server, client):
     db = client.fan
     db.drop_collection("t")
@@ -390,6 +436,11 @@ def main():
             except Exception:
                 traceback.print_exc()
                 results.append((part.__name__, False))
+        try:
+            getmore_in_memory_never_blocks(server, client)
+        except Exception:
+            traceback.print_exc()
+            results.append(("getmore_in_memory_never_blocks", False))
         try:
             fan_out(server, client)
         except Exception:

@@ -96,8 +96,12 @@ class FilteredChangeStreamCursor : public ServerCursor {
   }
   bool is_change_stream() const override { return true; }
   // Without stages after $changeStream (they may read storage: $lookup), a batch of events
-  // in memory is copied out without waiting.
-  bool ReadyInMemory() const override { return !post_ && inner_.ReadyInMemory(); }
+  // in memory, or new entries in the hub's ring (without updateLookup), are copied out
+  // without waiting.
+  bool ReadyInMemory() const override {
+    if (post_) return false;
+    return inner_.ReadyInMemory() || (ResumesInMemory() && inner_.RingHasNew());
+  }
   bool ResumesInMemory() const override {
     return !post_ && !split_.enabled &&
            inner_.options().full_document != changestream::FullDocument::kUpdateLookup;

@@ -70,6 +70,7 @@ ChangeStreamCursor::~ChangeStreamCursor() { JoinPrefetch(); }
 
 void ChangeStreamCursor::JoinPrefetch() {
   if (prefetch_.joinable()) prefetch_.join();
+  prefetch_active_.store(false, std::memory_order_relaxed);
 }
 
 Status ChangeStreamCursor::Pull(std::chrono::steady_clock::time_point deadline,
@@ -167,6 +168,7 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
   if (backlog_ && more && ahead_.empty() && !prefetch_running() && prefetch_status_.ok()) {
     // A backlog: pull the next chunk while the client reads this one.
     if (prefetching.fetch_add(1) < kMaxPrefetching) {
+      prefetch_active_.store(true, std::memory_order_relaxed);
       prefetch_ = std::thread([this] {
         Status s = Pull(std::chrono::steady_clock::now(), &ahead_);
         if (!s.ok()) prefetch_status_ = s;

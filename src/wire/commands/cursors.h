@@ -97,6 +97,11 @@ class ChangeStreamCursor : public ServerCursor {
   bool is_change_stream() const override { return true; }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override;
   bool ReadyInMemory() const override { return ready_now_.load(std::memory_order_relaxed); }
+  // Nothing pulled, but the hub's ring holds entries the stream has not read (and no pull
+  // runs in the background): reading them touches only memory.
+  bool RingHasNew() const {
+    return !prefetch_active_.load(std::memory_order_relaxed) && cs_->RingHasNewEntries();
+  }
   const changestream::WatchOptions& options() const { return cs_->options(); }
 
   // Cursors building a batch in the background at once, server-wide.
@@ -121,6 +126,7 @@ class ChangeStreamCursor : public ServerCursor {
   const size_t reply_bytes_;
   std::deque<Event> ready_;  // pulled from the stream, not returned yet
   std::atomic<bool> ready_now_{false};  // !ready_.empty(), for ReadyInMemory
+  std::atomic<bool> prefetch_active_{false};  // prefetch_ is joinable
   // The background pull's events. While prefetch_ runs only its thread touches this, cs_,
   // buffers_, backlog_ and last_pull_bytes_; NextBatch takes them after joining it.
   std::deque<Event> ahead_;

@@ -547,7 +547,8 @@ CommandService::~CommandService() = default;
 
 void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
                               std::function<void(Reply)> done) {
-  if (impl_->RunsInline(request)) {
+  const bool get_more = !request.command.empty() && request.command.at(0).name == "getMore";
+  if (!get_more && impl_->RunsInline(request)) {
     done(impl_->Run(connection, request));
     return;
   }
@@ -555,6 +556,12 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
   p->connection = connection;
   p->request = std::move(request);
   p->done = std::move(done);
+  if (get_more && impl_->RunsInline(p->request)) {
+    // A change stream's getMore whose events are in memory: run here, never blocking (with
+    // nothing for it, it parks on the hub like any awaiting getMore).
+    impl_->Execute(p);
+    return;
+  }
   impl_->Enqueue([this, p] { impl_->Execute(p); });
 }
 
