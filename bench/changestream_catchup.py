@@ -8,7 +8,8 @@ them all (issue #5: 1,000,000 backlog events, target under 2 s).
 Starts its own `eddy serve --sync off` on a free port with a fresh data directory, takes the
 resume token of an empty collection stream, writes N documents with insert_many, then (--runs
 times) resumes a collection change stream from that token and reads the whole backlog with raw
-getMores (no batchSize: ~16 MiB batches) decoded only as far as PyMongo's RawBSONDocument needs.
+getMores (no batchSize: replies of at most --change-stream-reply-kb, 60 KiB by default) decoded
+only as far as PyMongo's RawBSONDocument needs.
 Prints, per run and as the median: events/s, the server's CPU time per event (utime+stime
 from /proc/<pid>/stat over the read) and the client's CPU time (this process, over the read)."""
 import argparse
