@@ -436,6 +436,39 @@ struct CommandService::Impl {
     std::function<void(Reply)> done;
     RunState state;
   };
+  std::mutex woken_mu;
+  std::deque<std::shared_ptr<Pending>> woken;  // RunWokenSoon's, not yet taken
+  int woken_runners = 0;                         // workers in RunWoken
+
+  // Woken getMores that only read memory: at most kWokenRunners workers run them one after
+  // another. A commit that wakes a hundred streams then costs a wake-up or two, not a hundred
+  // (each a context switch, which on this VM costs more CPU than the getMore itself).
+  static constexpr int kWokenRunners = 2;
+  void RunWokenSoon(const std::shared_ptr<Pending>& p) {
+    bool schedule;
+    {
+      std::lock_guard lock(woken_mu);
+      woken.push_back(p);
+      schedule = woken_runners < kWokenRunners && woken.size() > static_cast<size_t>(woken_runners) * 4;
+      if (schedule) woken_runners++;
+    }
+    if (schedule) Enqueue([this] { RunWoken(); });
+  }
+  void RunWoken() {
+    for (;;) {
+      std::shared_ptr<Pending> p;
+      {
+        std::lock_guard lock(woken_mu);
+        if (woken.empty()) {
+          woken_runners--;
+          return;
+        }
+        p = std::move(woken.front());
+        woken.pop_front();
+      }
+      Execute(p);
+    }
+  }
 
   void Enqueue(std::function<void()> job) {
     {
@@ -469,6 +502,8 @@ struct CommandService::Impl {
       bool armed = await.arm([this, p, on_waker] {
         if (on_waker && changestream::Hub::WakingInline()) {
           Execute(p);
+        } else if (on_waker) {
+          RunWokenSoon(p);
         } else {
           Enqueue([this, p] { Execute(p); });
         }
