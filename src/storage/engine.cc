@@ -7,6 +7,7 @@
 //   default   "meta:*"                    -> next id, last cluster time, history start
 #include "storage/engine.h"
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -359,6 +360,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   cf_options.memtable_prefix_bloom_size_ratio = 0.02;
   cf_options.memtable_whole_key_filtering = true;
   log_options.compression = rocksdb::kLZ4Compression;
+  log_options.write_buffer_size = options.change_log_file_bytes;
+  log_options.target_file_size_base = options.change_log_file_bytes;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
@@ -954,13 +957,35 @@ Status Engine::TrimChangeLog() {
     cutoff = ts;
   }
   if (cutoff <= shared_->history_start.load()) return Status::OK();
-  std::unique_lock lock(shared_->history_mu);
-  rocksdb::WriteBatch wb;
-  wb.DeleteRange(cfs_[kCfChangeLog], U64Key(0), U64Key(cutoff + 1));
-  wb.Put(cfs_[kCfDefault], kMetaHistoryStart, U64Key(cutoff));
-  EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
-  shared_->history_start = cutoff;
-  return Status::OK();
+  {
+    std::unique_lock lock(shared_->history_mu);
+    rocksdb::WriteBatch wb;
+    wb.DeleteRange(cfs_[kCfChangeLog], U64Key(0), U64Key(cutoff + 1));
+    wb.Put(cfs_[kCfDefault], kMetaHistoryStart, U64Key(cutoff));
+    EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
+    shared_->history_start = cutoff;
+  }
+  // The range tombstone hides the entries, but their bytes stay on disk (and in the size
+  // measured above, so every pass would trim more history) until compaction happens to
+  // rewrite those files, which for a log's old levels may be never. Files holding only
+  // trimmed entries are dropped now: the log is written in time order, so all but the file
+  // straddling the cutoff (and memtable-fresh L0 files) are. Iterators reading them keep
+  // them alive; nobody may read below history_start anyway.
+  std::string lo = U64Key(0), hi = U64Key(cutoff);
+  rocksdb::Slice lo_slice(lo), hi_slice(hi);
+  return detail::ToStatus(
+      rocksdb::DeleteFilesInRange(db_, cfs_[kCfChangeLog], &lo_slice, &hi_slice, true));
+}
+
+Status Engine::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return detail::ToStatus(db_->Flush(fo, cfs_));
+}
+
+Status Engine::CompactChangeLog() {
+  rocksdb::CompactRangeOptions co;
+  return detail::ToStatus(db_->CompactRange(co, cfs_[kCfChangeLog], nullptr, nullptr));
 }
 
 void Engine::RetentionLoop() {

@@ -303,6 +303,10 @@ class Engine {
   bson::Timestamp history_start() const;
   // Trims the change log now by the retention options (also done periodically).
   Status TrimChangeLog();
+  // Writes every memtable to SST files, and compacts the change log (tests and tools: the
+  // engine never needs either for correctness).
+  Status Flush();
+  Status CompactChangeLog();
 
   EngineStats stats() const;
   const EngineOptions& options() const { return options_; }

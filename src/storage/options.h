@@ -29,6 +29,10 @@ struct EngineOptions {
   // How often the retention task looks at the change log. Default: 10 s
   std::chrono::milliseconds retention_interval{10'000};
 
+  // Memtable and SST file size of the change log. The log is written in time order, so its
+  // files hold time slices and retention drops the oldest ones whole. Default: 64 MiB
+  uint64_t change_log_file_bytes = uint64_t{64} << 20;
+
   // At most this many queued write requests go into one group commit. Default: 4096
   size_t max_group_requests = 4096;
 

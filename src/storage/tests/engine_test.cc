@@ -322,6 +322,57 @@ TEST_F(EngineTest, RetentionBySizeGivesHistoryLost) {
   EXPECT_GE(ok->size(), 1u);
 }
 
+// Retention frees the disk: whole change-log files below the cutoff are dropped at once, so
+// the log's on-disk size (and the size retention measures) falls under the limit instead of
+// staying until compaction happens to rewrite old files.
+TEST_F(EngineTest, RetentionBySizeDropsOldLogFiles) {
+  engine_.reset();
+  EngineOptions o;
+  o.path = dir_.string();
+  o.sync = SyncMode::kOff;
+  o.change_log_file_bytes = 64 << 10;  // many small time slices
+  o.change_log_max_bytes = 1 << 20;
+  o.retention_interval = std::chrono::hours(1);
+  engine_ = std::move(Engine::Open(o)).value();
+  auto sst_bytes = [&] {
+    uint64_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+      if (f.path().extension() == ".sst") n += f.file_size();
+    }
+    return n;
+  };
+  // Random letters: the log's blocks must not compress away.
+  uint64_t seed = 42;
+  auto pad = [&] {
+    std::string p(2000, 'a');
+    for (char& c : p) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      c = static_cast<char>('a' + (seed >> 33) % 26);
+    }
+    return p;
+  };
+  for (int round = 0; round < 8; ++round) {
+    for (int i = 0; i < 400; ++i) {
+      ASSERT_TRUE(Insert("c", "{_id: " + std::to_string(round * 1000 + i) + ", pad: '" + pad() + "'}").ok());
+    }
+    ASSERT_TRUE(engine_->Flush().ok());
+    ASSERT_TRUE(engine_->CompactChangeLog().ok());  // out of L0, into time-sliced files
+  }
+  const uint64_t before = sst_bytes();
+  ASSERT_GT(before, uint64_t{4} << 20);  // docs ~6.4 MB plus the log's copy (compressed)
+  ASSERT_TRUE(engine_->TrimChangeLog().ok());
+  const uint64_t after = sst_bytes();
+  // The documents stay; most of the log's files went.
+  EXPECT_LT(after, before - (uint64_t{1} << 20)) << before << " -> " << after;
+  // What is left still reads from the history start, and older is history lost.
+  EXPECT_GT(engine_->history_start(), bson::Timestamp{});
+  auto ok = engine_->ReadChangeLog(engine_->history_start(), 100000);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_GE(ok->size(), 1u);
+  EXPECT_EQ(engine_->ReadChangeLog(bson::Timestamp{}, 1).status().code(),
+            ErrorCode::kChangeStreamHistoryLost);
+}
+
 // A request with many document writes is handed to the committer in pieces (each a whole
 // operation); a savepoint is never split, so rolling it back still undoes everything.
 TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
