@@ -285,24 +285,24 @@ Status ParseRawEntry(std::string_view raw, RawEntry* r) {
   return Status::OK();
 }
 
+// A fixed-size element's value as a T (nullopt when the size is off).
+template <typename T>
+std::optional<bson::Value> FixedValue(const bson::RawElement& e) {
+  if (e.value.size() != sizeof(T)) return std::nullopt;
+  T v;
+  std::memcpy(&v, e.value.data(), sizeof(T));
+  return bson::Value(v);
+}
+
 // An int, long, double, string or ObjectId element as a Value (nullopt for other types).
 std::optional<bson::Value> ScalarValue(const bson::RawElement& e) {
   switch (e.type) {
-    case bson::Type::kInt32: {
-      if (e.value.size() != 4) return std::nullopt;
-      int32_t v;
-      std::memcpy(&v, e.value.data(), 4);
-      return bson::Value(v);
-    }
+    case bson::Type::kInt32:
+      return FixedValue<int32_t>(e);
     case bson::Type::kInt64:
-      if (e.value.size() != 8) return std::nullopt;
-      return bson::Value(e.int64_bits());
-    case bson::Type::kDouble: {
-      if (e.value.size() != 8) return std::nullopt;
-      double v;
-      std::memcpy(&v, e.value.data(), 8);
-      return bson::Value(v);
-    }
+      return FixedValue<int64_t>(e);
+    case bson::Type::kDouble:
+      return FixedValue<double>(e);
     case bson::Type::kString:
       return bson::Value(std::string(e.string_value()));
     case bson::Type::kObjectId: {

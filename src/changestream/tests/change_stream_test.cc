@@ -230,6 +230,11 @@ TEST_F(ChangeStreamTest, EncodedEventEqualsBuildEvent) {
   ASSERT_TRUE(db_->Delete("shop", "c", J("{_id: 2}"), 1).ok());
   // A collection without images: required images are errors, whenAvailable ones null.
   ASSERT_TRUE(db_->Insert("shop", "plain", {J("{_id: 'p', x: 1}")}).errors.empty());
+  // Every _id type the token is made from without decoding the key, and one it decodes.
+  ASSERT_TRUE(db_->Insert("shop", "plain", {J("{_id: NumberLong(7)}"), J("{_id: 2.5}"), J("{_id: -0.0}"),
+                                            J("{_id: ObjectId('5f1d7a2b9c8e4d3f2a1b0c9d')}"),
+                                            J("{_id: ISODate('2020-01-02T03:04:05Z')}")})
+                  .errors.empty());
   ASSERT_TRUE(db_->Update("shop", "plain", {J("{_id: 'p'}"), J("{$set: {x: 2}}")}).ok());
   ASSERT_TRUE(db_->Update("shop", "plain", {J("{_id: 'p'}"), J("{x: 3}")}).ok());
   ASSERT_TRUE(db_->Delete("shop", "plain", J("{_id: 'p'}"), 1).ok());
