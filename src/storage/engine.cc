@@ -344,6 +344,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
+  db_options.max_total_wal_size = options.max_wal_bytes;
   // The WAL is our durability; its fsync is the group commit's one fsync.
   db_options.manual_wal_flush = false;
 

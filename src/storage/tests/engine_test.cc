@@ -373,6 +373,32 @@ TEST_F(EngineTest, RetentionBySizeDropsOldLogFiles) {
             ErrorCode::kChangeStreamHistoryLost);
 }
 
+// The WAL stays bounded even though the catalog and metadata column families are written
+// rarely (each would otherwise pin every WAL file written since its last flush).
+TEST_F(EngineTest, WriteAheadLogStaysBounded) {
+  engine_.reset();
+  EngineOptions o;
+  o.path = dir_.string();
+  o.sync = SyncMode::kOff;
+  o.max_wal_bytes = 1 << 20;
+  engine_ = std::move(Engine::Open(o)).value();
+  auto wal_bytes = [&] {
+    uint64_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+      if (f.path().extension() == ".log") n += f.file_size();
+    }
+    return n;
+  };
+  const std::string pad(1000, 'w');
+  uint64_t most = 0;
+  for (int i = 0; i < 8000; ++i) {  // ~8 MB of documents, twice that with the change log
+    ASSERT_TRUE(Insert("c", "{_id: " + std::to_string(i) + ", pad: '" + pad + "'}").ok());
+    if (i % 500 == 0) most = std::max(most, wal_bytes());
+  }
+  most = std::max(most, wal_bytes());
+  EXPECT_LT(most, uint64_t{6} << 20) << most;
+}
+
 // A request with many document writes is handed to the committer in pieces (each a whole
 // operation); a savepoint is never split, so rolling it back still undoes everything.
 TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
