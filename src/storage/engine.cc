@@ -957,8 +957,7 @@ Status Engine::TrimChangeLog() {
     removed += it->key().size() + it->value().size();
     cutoff = ts;
   }
-  if (cutoff <= shared_->history_start.load()) return Status::OK();
-  {
+  if (cutoff > shared_->history_start.load()) {
     std::unique_lock lock(shared_->history_mu);
     rocksdb::WriteBatch wb;
     wb.DeleteRange(cfs_[kCfChangeLog], U64Key(0), U64Key(cutoff + 1));
@@ -969,10 +968,13 @@ Status Engine::TrimChangeLog() {
   // The range tombstone hides the entries, but their bytes stay on disk (and in the size
   // measured above, so every pass would trim more history) until compaction happens to
   // rewrite those files, which for a log's old levels may be never. Files holding only
-  // trimmed entries are dropped now: the log is written in time order, so all but the file
-  // straddling the cutoff (and memtable-fresh L0 files) are. Iterators reading them keep
-  // them alive; nobody may read below history_start anyway.
-  std::string lo = U64Key(0), hi = U64Key(cutoff);
+  // trimmed entries are dropped: the log is written in time order, so all but the file
+  // straddling the cutoff (and memtable-fresh L0 files) are. Files a compaction is reading
+  // are skipped, so every pass tries again. Iterators reading them keep them alive; nobody may
+  // read below history_start anyway.
+  const uint64_t start = shared_->history_start.load();
+  if (start == 0) return Status::OK();
+  std::string lo = U64Key(0), hi = U64Key(start);
   rocksdb::Slice lo_slice(lo), hi_slice(hi);
   return detail::ToStatus(
       rocksdb::DeleteFilesInRange(db_, cfs_[kCfChangeLog], &lo_slice, &hi_slice, true));

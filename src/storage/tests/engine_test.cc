@@ -79,6 +79,20 @@ class EngineTest : public ::testing::Test {
     return ids;
   }
 
+  // The bytes of the data directory's files ending in `ext` (RocksDB may delete files while
+  // this looks: those count as gone).
+  uint64_t FilesBytes(std::string_view ext) {
+    uint64_t n = 0;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().extension() != ext) continue;
+      std::error_code size_ec;
+      uint64_t size = std::filesystem::file_size(it->path(), size_ec);
+      if (!size_ec) n += size;
+    }
+    return n;
+  }
+
   std::filesystem::path dir_;
   std::unique_ptr<Engine> engine_;
 };
@@ -334,13 +348,7 @@ TEST_F(EngineTest, RetentionBySizeDropsOldLogFiles) {
   o.change_log_max_bytes = 1 << 20;
   o.retention_interval = std::chrono::hours(1);
   engine_ = std::move(Engine::Open(o)).value();
-  auto sst_bytes = [&] {
-    uint64_t n = 0;
-    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
-      if (f.path().extension() == ".sst") n += f.file_size();
-    }
-    return n;
-  };
+  auto sst_bytes = [&] { return FilesBytes(".sst"); };
   // Random letters: the log's blocks must not compress away.
   uint64_t seed = 42;
   auto pad = [&] {
@@ -360,9 +368,14 @@ TEST_F(EngineTest, RetentionBySizeDropsOldLogFiles) {
   }
   const uint64_t before = sst_bytes();
   ASSERT_GT(before, uint64_t{4} << 20);  // docs ~6.4 MB plus the log's copy (compressed)
-  ASSERT_TRUE(engine_->TrimChangeLog().ok());
-  const uint64_t after = sst_bytes();
-  // The documents stay; most of the log's files went.
+  // The documents stay; most of the log's files go (a file a background compaction is
+  // reading is skipped and dropped by a later pass, and RocksDB deletes files shortly after).
+  uint64_t after = before;
+  for (int pass = 0; pass < 100 && after >= before - (uint64_t{1} << 20); ++pass) {
+    ASSERT_TRUE(engine_->TrimChangeLog().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = sst_bytes();
+  }
   EXPECT_LT(after, before - (uint64_t{1} << 20)) << before << " -> " << after;
   // What is left still reads from the history start, and older is history lost.
   EXPECT_GT(engine_->history_start(), bson::Timestamp{});
@@ -382,21 +395,17 @@ TEST_F(EngineTest, WriteAheadLogStaysBounded) {
   o.sync = SyncMode::kOff;
   o.max_wal_bytes = 1 << 20;
   engine_ = std::move(Engine::Open(o)).value();
-  auto wal_bytes = [&] {
-    uint64_t n = 0;
-    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
-      if (f.path().extension() == ".log") n += f.file_size();
-    }
-    return n;
-  };
+  auto wal_bytes = [&] { return FilesBytes(".log"); };
   const std::string pad(1000, 'w');
   uint64_t most = 0;
-  for (int i = 0; i < 8000; ++i) {  // ~8 MB of documents, twice that with the change log
+  for (int i = 0; i < 16000; ++i) {  // ~16 MB of documents, twice that with the change log
     ASSERT_TRUE(Insert("c", "{_id: " + std::to_string(i) + ", pad: '" + pad + "'}").ok());
     if (i % 500 == 0) most = std::max(most, wal_bytes());
   }
   most = std::max(most, wal_bytes());
-  EXPECT_LT(most, uint64_t{6} << 20) << most;
+  // Unbounded, the WAL grows with everything written (~36 MB here); bounded, it stays within
+  // a few flushes of the limit (flushes run in the background: the bound is not exact).
+  EXPECT_LT(most, uint64_t{12} << 20) << most;
 }
 
 // A request with many document writes is handed to the committer in pieces (each a whole
