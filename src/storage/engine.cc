@@ -923,6 +923,27 @@ void Engine::RemoveCommitListener(uint64_t id) {
   std::erase_if(shared_->listeners, [id](const auto& p) { return p.first == id; });
 }
 
+uint64_t Engine::ApproximateCollectionBytes(const CollectionInfo& coll) const {
+  // Documents are keyed by the collection's id, a secondary index's entries by the index's
+  // own id; the _id index (id 0) is the documents themselves (docs/formats/storage_layout.md).
+  rocksdb::SizeApproximationOptions o;
+  o.include_memtables = true;
+  o.include_files = true;
+  auto bytes = [&](int cf, uint32_t id) -> uint64_t {
+    std::string lo, hi;
+    AppendBigEndian32(id, &lo);
+    AppendBigEndian32(id + 1, &hi);
+    rocksdb::Range range(lo, hi);
+    uint64_t size = 0;
+    return db_->GetApproximateSizes(o, cfs_[cf], &range, 1, &size).ok() ? size : 0;
+  };
+  uint64_t total = bytes(kCfDocs, coll.id);
+  for (const IndexInfo& index : coll.indexes) {
+    if (!index.is_id()) total += bytes(kCfIndex, index.id);
+  }
+  return total;
+}
+
 bson::Timestamp Engine::history_start() const {
   return bson::Timestamp::FromUint64(shared_->history_start.load());
 }

@@ -301,6 +301,9 @@ class Engine {
   void RemoveCommitListener(uint64_t id);
   // The oldest cluster time still resumable from (entries after it are all retained).
   bson::Timestamp history_start() const;
+  // The approximate bytes a collection's documents and index entries take (on disk after
+  // compression, plus what memtables hold): RocksDB's size estimates, no scan.
+  uint64_t ApproximateCollectionBytes(const CollectionInfo& coll) const;
   // Trims the change log now by the retention options (also done periodically).
   Status TrimChangeLog();
   // Writes every memtable to SST files, and compacts the change log (tests and tools: the

@@ -169,6 +169,32 @@ def run(uri):
     check("nothing written by refused commands", db.orders.find_one({"_id": "bad-wc"}) is None)
 
 
+def database_sizes(uri):
+    """listDatabases reports each database's size from RocksDB's estimates (documents and
+    indexes), not a constant, and totalSize is their sum."""
+    c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
+    c.drop_database("sizes_big")
+    c.drop_database("sizes_small")
+    c.sizes_small.t.insert_one({"_id": 1})
+    pad = "".join(chr(97 + (i * 7919) % 26) for i in range(1000))
+    c.sizes_big.t.create_index("k")
+    for i in range(0, 4000, 1000):
+        c.sizes_big.t.insert_many([{"_id": k, "k": k, "pad": pad} for k in range(i, i + 1000)])
+    r = c.admin.command("listDatabases")
+    by_name = {d["name"]: d["sizeOnDisk"] for d in r["databases"]}
+    check("listDatabases: a 4 MB database reports megabytes",
+          by_name.get("sizes_big", 0) > 2_000_000, by_name)
+    check("listDatabases: a one-document database reports less",
+          0 < by_name.get("sizes_small", 0) < by_name.get("sizes_big", 0), by_name)
+    check("listDatabases: totalSize is the sum", r["totalSize"] == sum(by_name.values()), r)
+    only = c.admin.command("listDatabases", filter={"sizeOnDisk": {"$gt": 2_000_000}})
+    check("listDatabases: filter on sizeOnDisk",
+          "sizes_big" in [d["name"] for d in only["databases"]]
+          and "sizes_small" not in [d["name"] for d in only["databases"]], only)
+    c.drop_database("sizes_big")
+    c.drop_database("sizes_small")
+
+
 def main():
     eddy = sys.argv[1]
     with EddyServer(eddy, ["--enable-test-commands"]) as server:
@@ -177,6 +203,11 @@ def main():
         except Exception:
             traceback.print_exc()
             results.append(("exception", False))
+        try:
+            database_sizes(server.uri)
+        except Exception:
+            traceback.print_exc()
+            results.append(("database_sizes exception", False))
         # Error extra fields, validators, views, sessions (tests/drivers/conformance_test.py).
         try:
             conformance_test.run(server.uri, check)

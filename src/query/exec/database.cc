@@ -415,6 +415,14 @@ std::vector<storage::CollectionPtr> Database::ListCollections(std::string_view d
 
 std::vector<std::string> Database::ListDatabases() { return engine_->catalog()->Databases(); }
 
+uint64_t Database::DatabaseBytes(std::string_view db) {
+  uint64_t total = 0;
+  for (const storage::CollectionPtr& c : engine_->catalog()->List(db)) {
+    total += engine_->ApproximateCollectionBytes(*c);
+  }
+  return total;
+}
+
 Result<std::string> Database::CreateIndex(std::string_view db, std::string_view coll,
                                           const bson::Document& key, const IndexOptions& options) {
   if (key.empty()) return Status(ErrorCode::kCannotCreateIndex, "Index keys cannot be empty.");

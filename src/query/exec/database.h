@@ -128,6 +128,8 @@ class Database {
   Status ModifyCollection(std::string_view db, std::string_view coll, const bson::Document& changes);
   std::vector<storage::CollectionPtr> ListCollections(std::string_view db = {});
   std::vector<std::string> ListDatabases();
+  // The approximate bytes a database's collections take (listDatabases' sizeOnDisk).
+  uint64_t DatabaseBytes(std::string_view db);
   // Returns the index name. Creating an identical index again is a no-op; the same name with
   // another key is IndexKeySpecsConflict (86), the same key with other options
   // IndexOptionsConflict (85).

@@ -1,5 +1,7 @@
 // Catalog commands: listDatabases, listCollections, listIndexes, create, drop, dropDatabase,
 // renameCollection, createIndexes, dropIndexes, collMod.
+#include <algorithm>
+
 #include "bson/compare.h"
 #include "bson/json.h"
 #include "query/collation/collator.h"
@@ -26,19 +28,26 @@ Result<bson::Document> ListDatabases(CommandContext& ctx, const bson::Document& 
     matcher = std::move(m);
   }
   bson::Array dbs;
+  int64_t total = 0;
   for (const std::string& name : ctx.db->ListDatabases()) {
     bson::Document d{{"name", name}};
     if (!name_only.value_or(false)) {
-      d.Append("sizeOnDisk", int64_t{4096});
+      // RocksDB's estimate of the database's documents and indexes (no scan). A database
+      // whose collections hold nothing yet still takes a block on disk, as in mongod.
+      const int64_t bytes = std::max<int64_t>(4096, static_cast<int64_t>(ctx.db->DatabaseBytes(name)));
+      d.Append("sizeOnDisk", bytes);
       d.Append("empty", false);
+      if (matcher && !matcher->Matches(d)) continue;
+      total += bytes;
+    } else if (matcher && !matcher->Matches(d)) {
+      continue;
     }
-    if (matcher && !matcher->Matches(d)) continue;
     dbs.push_back(std::move(d));
   }
   bson::Document r{{"databases", std::move(dbs)}};
   if (!name_only.value_or(false)) {
-    r.Append("totalSize", int64_t{4096} * static_cast<int64_t>(r.Get("databases")->as_array().size()));
-    r.Append("totalSizeMb", int64_t{0});
+    r.Append("totalSize", total);
+    r.Append("totalSizeMb", total >> 20);
   }
   r.Append("ok", 1.0);
   return r;
