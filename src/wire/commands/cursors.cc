@@ -110,7 +110,8 @@ Status ChangeStreamCursor::Pull(std::chrono::steady_clock::time_point deadline,
 
 void ChangeStreamCursor::UpdateToken(const bson::Value* last_returned) {
   // Events pulled but not returned: the stream is past what the client has seen.
-  const bool ahead = !ready_.empty() || !ahead_.empty() || prefetch_running();
+  // (prefetch_running() before ahead_: while the prefetch runs, only its thread touches ahead_.)
+  const bool ahead = !ready_.empty() || prefetch_running() || !ahead_.empty();
   if (ahead && last_returned != nullptr) {
     bson::RawElement id;
     if (bson::FindRawElement(last_returned->as_raw_document().bytes(), "_id", &id)) {
@@ -162,10 +163,10 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
   ready_now_.store(!ready_.empty(), std::memory_order_relaxed);
   // An invalidate is the last event: the cursor closes with the batch that carries it.
   bool more = true;
-  if (ready_.empty() && ahead_.empty() && !prefetch_running()) {
+  if (ready_.empty() && !prefetch_running() && ahead_.empty()) {
     more = !cs_->invalidated() || !prefetch_status_.ok();
   }
-  if (backlog_ && more && ahead_.empty() && !prefetch_running() && prefetch_status_.ok()) {
+  if (!prefetch_running() && backlog_ && more && ahead_.empty() && prefetch_status_.ok()) {
     // A backlog: pull the next chunk while the client reads this one.
     if (prefetching.fetch_add(1) < kMaxPrefetching) {
       prefetch_active_.store(true, std::memory_order_relaxed);
