@@ -59,10 +59,10 @@ thread_local bool t_waking_inline = false;
 Hub::Hub(storage::Engine* engine, HubOptions options) : engine_(engine), options_(options) {
   tail_ = ring_floor_ = engine_->committed();
   listener_id_ = engine_->AddCommitListener([this](const storage::Engine::Committed& c) {
-    std::vector<std::pair<WakeFn, bson::Timestamp>> woken;
+    Wakes woken;
+    bool left_to_tailer;
     {
       std::unique_lock lock(mu_);
-      committed_changed_ = true;
       // A tailer far behind reads RocksDB anyway: keep only a bounded backlog of commits.
       if (incoming_.size() >= kMaxIncoming) incoming_.clear();
       incoming_.push_back(c);
@@ -82,8 +82,12 @@ Hub::Hub(storage::Engine* engine, HubOptions options) : engine_(engine), options
           woken.clear();
         }
       }
+      // The tailer thread wakes only for what is left to it: this commit when it was not
+      // tailed here (also one that came while another thread was tailing), or wakes.
+      left_to_tailer = tail_ < engine_->committed() || !handed_wakes_.empty();
+      if (left_to_tailer) committed_changed_ = true;
     }
-    cv_.notify_one();
+    if (left_to_tailer) cv_.notify_one();
     t_waking_inline = true;
     for (auto& [wake, checked] : woken) wake(checked);
     t_waking_inline = false;
@@ -238,7 +242,7 @@ void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>*
   }
 }
 
-void Hub::Process(const TailEntryPtr& e, std::vector<std::pair<WakeFn, bson::Timestamp>>* woken) {
+void Hub::Process(const TailEntryPtr& e, Wakes* woken) {
   stats_.entries++;
   if (waiters_.empty()) return;
   const std::string& db = e->entry.Get("db")->as_string();
@@ -264,8 +268,7 @@ void Hub::Process(const TailEntryPtr& e, std::vector<std::pair<WakeFn, bson::Tim
   }
 }
 
-bool Hub::TailStep(std::unique_lock<std::mutex>& lock,
-                   std::vector<std::pair<WakeFn, bson::Timestamp>>* woken) {
+bool Hub::TailStep(std::unique_lock<std::mutex>& lock, Wakes* woken) {
   bool progressed = false;
   bson::Timestamp from = tail_;
   // The commits the engine handed over that continue right at tail_ (older ones are
@@ -352,7 +355,7 @@ bool Hub::TailStep(std::unique_lock<std::mutex>& lock,
 
 void Hub::Loop() {
   std::unique_lock lock(mu_);
-  std::vector<std::pair<WakeFn, bson::Timestamp>> woken;
+  Wakes woken;
   while (!stopping_) {
     committed_changed_ = false;
     bool progressed = false;

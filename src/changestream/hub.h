@@ -68,12 +68,12 @@ struct HubOptions {
 };
 
 struct HubStats {
-  uint64_t entries = 0;      // entries tailed
-  uint64_t waiting = 0;      // waiters registered now
-  uint64_t candidates = 0;   // (entry, waiter) pairs the index selected
-  uint64_t checks = 0;       // full filter evaluations
-  uint64_t woken = 0;        // waiters woken by an entry
-  uint64_t timed_out = 0;    // waiters woken by their deadline
+  uint64_t entries = 0;     // entries tailed
+  uint64_t waiting = 0;     // waiters registered now
+  uint64_t candidates = 0;  // (entry, waiter) pairs the index selected
+  uint64_t checks = 0;      // full filter evaluations
+  uint64_t woken = 0;       // waiters woken by an entry
+  uint64_t timed_out = 0;   // waiters woken by their deadline
 };
 
 class Hub {
@@ -100,6 +100,8 @@ class Hub {
 
   // wake(checked_through): see the header comment. checked_through >= after.
   using WakeFn = std::function<void(bson::Timestamp checked_through)>;
+  // Wake callbacks collected under the lock, to run after it is released.
+  using Wakes = std::vector<std::pair<WakeFn, bson::Timestamp>>;
   // Registers a waiter for entries after `after` that concern `interest`, until `deadline`.
   // Returns its id, or 0 when it must not wait: an entry in the ring after `after` concerns
   // it already, or the ring does not reach back to `after` (the caller reads on instead; wake
@@ -125,9 +127,8 @@ class Hub {
   // into the ring and collects the waiters they wake. REQUIRES: lock held and tailing_ set
   // by the caller; the lock is released while entries are read and decoded. Returns whether
   // the tail moved.
-  bool TailStep(std::unique_lock<std::mutex>& lock,
-                std::vector<std::pair<WakeFn, bson::Timestamp>>* woken);
-  void Process(const TailEntryPtr& e, std::vector<std::pair<WakeFn, bson::Timestamp>>* woken);
+  bool TailStep(std::unique_lock<std::mutex>& lock, Wakes* woken);
+  void Process(const TailEntryPtr& e, Wakes* woken);
   void CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>* out);
   void AddToIndex(Waiter* w);
   void RemoveFromIndex(Waiter* w);
@@ -148,7 +149,7 @@ class Hub {
   std::deque<storage::Engine::Committed> incoming_;
   bool tailing_ = false;  // a thread is in TailStep (the tailer, or a commit listener)
   // Waiters a commit listener woke but left to the tailer thread to run.
-  std::vector<std::pair<WakeFn, bson::Timestamp>> handed_wakes_;
+  Wakes handed_wakes_;
   bson::Timestamp tail_;
   bson::Timestamp ring_floor_;  // every entry after it up to tail_ is in the ring
   std::deque<TailEntryPtr> ring_;
