@@ -582,8 +582,9 @@ CommandService::~CommandService() = default;
 
 void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
                               std::function<void(Reply)> done) {
+  const bool runs_inline = impl_->RunsInline(request);
   const bool get_more = !request.command.empty() && request.command.at(0).name == "getMore";
-  if (!get_more && impl_->RunsInline(request)) {
+  if (runs_inline && !get_more) {
     done(impl_->Run(connection, request));
     return;
   }
@@ -591,9 +592,9 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
   p->connection = connection;
   p->request = std::move(request);
   p->done = std::move(done);
-  if (get_more && impl_->RunsInline(p->request)) {
-    // A change stream's getMore whose events are in memory: run here, never blocking (with
-    // nothing for it, it parks on the hub like any awaiting getMore).
+  if (runs_inline) {
+    // A change stream's getMore whose events are in memory: run here through the awaiting
+    // path, never blocking (with nothing for it, it parks on the hub like any getMore).
     impl_->Execute(p);
     return;
   }
