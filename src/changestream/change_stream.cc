@@ -305,12 +305,9 @@ std::optional<bson::Value> ScalarValue(const bson::RawElement& e) {
       return FixedValue<double>(e);
     case bson::Type::kString:
       return bson::Value(std::string(e.string_value()));
-    case bson::Type::kObjectId: {
-      if (e.value.size() != 12) return std::nullopt;
-      bson::ObjectId oid;
-      std::memcpy(oid.bytes.data(), e.value.data(), 12);
-      return bson::Value(oid);
-    }
+    case bson::Type::kObjectId:
+      static_assert(sizeof(bson::ObjectId) == 12, "an ObjectId is its 12 bytes");
+      return FixedValue<bson::ObjectId>(e);
     default:
       return std::nullopt;
   }
