@@ -70,8 +70,11 @@ Hub::Hub(storage::Engine* engine, HubOptions options) : engine_(engine), options
       for (const auto& v : c.entries) entries += v->size();
       // The tailer is idle and this commit continues its tail: tail it here, on the
       // committing thread, before the writers are acknowledged, so watchers hear of a
-      // commit no later than its writer does (and without a thread wake-up).
-      if (!tailing_ && !stopping_ && !waiters_.empty() && incoming_.size() == 1 &&
+      // commit no later than its writer does (and without a thread wake-up). Also with no
+      // watcher waiting: the ring must still take the entry (streams between getMores read
+      // it there), and decoding a small commit costs less than waking the tailer thread
+      // (insert_one j:false, no watchers: 7.4k -> 8.8k/s, `wire_bench_mongoc`).
+      if (!tailing_ && !stopping_ && incoming_.size() == 1 &&
           c.before == tail_ && entries <= kInlineEntries) {
         tailing_ = true;
         TailStep(lock, &woken);

@@ -10,6 +10,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -142,6 +143,7 @@ struct Engine::Shared {
 
   std::mutex stats_mu;
   EngineStats stats;
+  std::atomic<uint64_t> ran_on_caller{0}, refused_busy{0};
 };
 
 // ---------------------------------------------------------------------------------------
@@ -329,6 +331,23 @@ std::unique_ptr<DocIterator> ReadView::ScanIndex(const CollectionInfo& coll, con
 // ---------------------------------------------------------------------------------------
 // Engine: open, recovery, sequencer.
 
+namespace {
+// Counts the column families whose writes RocksDB's write controller delays or stops, so a
+// caller that must never sleep (WriteOptions::only_if_idle) can stay out of its way.
+class StallCounter : public rocksdb::EventListener {
+ public:
+  explicit StallCounter(std::atomic<int>* stalled) : stalled_(stalled) {}
+  void OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) override {
+    const int was = info.condition.prev != rocksdb::WriteStallCondition::kNormal;
+    const int is = info.condition.cur != rocksdb::WriteStallCondition::kNormal;
+    if (is != was) stalled_->fetch_add(is - was, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<int>* stalled_;
+};
+}  // namespace
+
 Engine::Engine(const EngineOptions& options) : options_(options), shared_(new Shared) {}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
@@ -347,6 +366,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.max_total_wal_size = options.max_wal_bytes;
   // The WAL is our durability; its fsync is the group commit's one fsync.
   db_options.manual_wal_flush = false;
+  db_options.listeners.push_back(std::make_shared<StallCounter>(&engine->stalled_families_));
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -496,6 +516,7 @@ Status Engine::Write(WriteFn fn, WriteOptions options) {
     promise.set_value(std::move(s));
   };
   req->wait_durable = options.wait_durable;
+  const bool acked_before_sync = !options.wait_durable || options_.sync == SyncMode::kOff;
   bool lead = false;
   bool wake = false;
   {
@@ -503,8 +524,23 @@ Status Engine::Write(WriteFn fn, WriteOptions options) {
     if (shared_->stopping) {
       return Status(ErrorCode::kInterruptedAtShutdown, "the engine is shutting down");
     }
+    if (options.only_if_idle) {
+      // Run now or not at all: the caller (an I/O thread) must never wait for another
+      // thread. With SyncMode::kOff the request is acknowledged by the sync stage, so that
+      // role must be free as well.
+      const bool now = acked_before_sync && shared_->queue.empty() && shared_->ready.empty() &&
+                       !shared_->busy[Shared::kSequence] && !shared_->busy[Shared::kCommit] &&
+                       (options_.sync == SyncMode::kOn ||
+                        (!shared_->busy[Shared::kSync] && shared_->to_sync.empty())) &&
+                       stalled_families_.load(std::memory_order_relaxed) == 0;
+      if (!now) {
+        shared_->refused_busy.fetch_add(1, std::memory_order_relaxed);
+        return Status(ErrorCode::kLockBusy, "the write pipeline is busy");
+      }
+      shared_->ran_on_caller.fetch_add(1, std::memory_order_relaxed);
+    }
     shared_->queue.push_back(std::move(req));
-    lead = (!options.wait_durable || options_.sync == SyncMode::kOff) && shared_->idle();
+    lead = acked_before_sync && shared_->idle();
     if (lead) shared_->busy[Shared::kSequence] = true;
     wake = !lead && !shared_->busy[Shared::kSequence];
   }
@@ -1025,7 +1061,10 @@ void Engine::RetentionLoop() {
 
 EngineStats Engine::stats() const {
   std::lock_guard lock(shared_->stats_mu);
-  return shared_->stats;
+  EngineStats s = shared_->stats;
+  s.ran_on_caller = shared_->ran_on_caller.load(std::memory_order_relaxed);
+  s.refused_busy = shared_->refused_busy.load(std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace eddy::storage

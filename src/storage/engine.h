@@ -240,6 +240,9 @@ struct EngineStats {
   uint64_t requests = 0;  // write requests committed
   uint64_t entries = 0;   // change-log entries written
   uint64_t syncs = 0;     // WAL fsyncs (one covers every group written before it)
+  // WriteOptions::only_if_idle requests run on their caller's thread, and refused as busy.
+  uint64_t ran_on_caller = 0;
+  uint64_t refused_busy = 0;
 };
 
 // Per-request durability (see the top of this file).
@@ -247,6 +250,15 @@ struct WriteOptions {
   // true: acknowledge once durable (fsynced). false: acknowledge once applied and visible
   // (MongoDB writeConcern j:false); fsynced right after. Default: true
   bool wait_durable = true;
+  // true: run now on the calling thread, never waiting for another thread, or not at all.
+  // When the pipeline is idle and RocksDB is not stalling writes, the request is applied and
+  // written by the caller, and Write() returns once it is acknowledged; otherwise fn is not
+  // run and Write() returns LockBusy (46) at once. Only for requests acknowledged before
+  // their fsync (wait_durable = false, or SyncMode::kOff): others always get LockBusy. An
+  // I/O thread may use it for a small write: it costs the caller the write itself (point
+  // reads, a RocksDB write without sync), not a hand-off to a worker and back.
+  // Default: false
+  bool only_if_idle = false;
 };
 
 class Engine {
@@ -350,6 +362,9 @@ class Engine {
   struct Shared;
   std::unique_ptr<Shared> shared_;
   std::atomic<uint64_t> committed_{0};
+  // Column families whose writes RocksDB currently delays or stops (only_if_idle refuses
+  // while any are: the caller must not sleep in RocksDB's write controller).
+  std::atomic<int> stalled_families_{0};
   // The fields below belong to the holder of a pipeline role ("sequencer" or "committer"),
   // whichever thread that is; taking and releasing roles under Shared::mu orders them.
   uint64_t last_ts_ = 0;  // sequencer only (after recovery)

@@ -176,7 +176,10 @@ def database_sizes(uri):
     c.drop_database("sizes_big")
     c.drop_database("sizes_small")
     c.sizes_small.t.insert_one({"_id": 1})
-    pad = "".join(chr(97 + (i * 7919) % 26) for i in range(1000))
+    # Incompressible: once flushed, a compressible pad shrinks on disk (and so does its size).
+    import os
+    from bson.binary import Binary
+    pad = Binary(os.urandom(1000))
     c.sizes_big.t.create_index("k")
     for i in range(0, 4000, 1000):
         c.sizes_big.t.insert_many([{"_id": k, "k": k, "pad": pad} for k in range(i, i + 1000)])
@@ -195,6 +198,71 @@ def database_sizes(uri):
     c.drop_database("sizes_small")
 
 
+def unjournaled_inserts(uri):
+    """Small j:false and w:0 inserts run on the server's I/O thread when its write pipeline is
+    idle and go to a worker when it is busy: with writers of every kind at once, every insert
+    lands exactly once, each gives one change event, and errors still come back."""
+    c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, maxPoolSize=32)
+    coll = c.shop.unjournaled
+    coll.drop()
+    coll.insert_one({"_id": "first"})
+    stream = coll.watch(max_await_time_ms=200)
+    kinds = {"nojournal": {"w": 1, "j": False}, "durable": {"w": 1, "j": True},
+             "unacknowledged": {"w": 0}}
+    per_thread, threads, errors = 150, [], []
+
+    def writer(kind, t):
+        try:
+            wc = pymongo.WriteConcern(**kinds[kind])
+            target = coll.with_options(write_concern=wc)
+            for i in range(per_thread):
+                if i % 10 == 9:
+                    target.insert_many([{"_id": "%s-%d-%d-%d" % (kind, t, i, k)} for k in range(3)])
+                else:
+                    target.insert_one({"_id": "%s-%d-%d" % (kind, t, i)})
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    for kind in kinds:
+        for t in range(3):
+            threads.append(threading.Thread(target=writer, args=(kind, t)))
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    check("unjournaled: no writer failed", not errors, errors[:3])
+    expected = 1 + len(threads) * (per_thread + 2 * (per_thread // 10))
+    import time
+    deadline = time.time() + 10
+    while coll.count_documents({}) < expected and time.time() < deadline:
+        time.sleep(0.05)  # w:0 inserts are acknowledged by nobody
+    check("unjournaled: every insert landed once", coll.count_documents({}) == expected,
+          (coll.count_documents({}), expected))
+    seen, dups = set(), 0
+    deadline = time.time() + 20
+    while len(seen) < expected - 1 and time.time() < deadline:
+        ev = stream.try_next()
+        if ev is None:
+            continue
+        key = ev["documentKey"]["_id"]
+        dups += key in seen
+        seen.add(key)
+    stream.close()
+    st = c.admin.command("serverStatus")["eddy"]
+    print("unjournaled: %d inserts ran on the I/O thread, %d were handed to a worker"
+          % (st["writesOnIoThread"], st["writesHandedToWorkers"]))
+    check("unjournaled: small j:false inserts ran on the I/O thread", st["writesOnIoThread"] > 0, st)
+    check("unjournaled: one change event per insert", len(seen) == expected - 1 and dups == 0,
+          (len(seen), expected - 1, dups))
+    fast = coll.with_options(write_concern=pymongo.WriteConcern(w=1, j=False))
+    try:
+        fast.insert_one({"_id": "first"})
+        check("unjournaled: duplicate _id is refused", False)
+    except DuplicateKeyError as e:
+        check("unjournaled: duplicate _id is refused with 11000", e.code == 11000, e)
+    coll.drop()
+
+
 def main():
     eddy = sys.argv[1]
     with EddyServer(eddy, ["--enable-test-commands"]) as server:
@@ -203,6 +271,11 @@ def main():
         except Exception:
             traceback.print_exc()
             results.append(("exception", False))
+        try:
+            unjournaled_inserts(server.uri)
+        except Exception:
+            traceback.print_exc()
+            results.append(("unjournaled_inserts exception", False))
         try:
             database_sizes(server.uri)
         except Exception:

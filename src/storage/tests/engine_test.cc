@@ -604,6 +604,57 @@ TEST_F(PipelineTest, NonDurableWriteIsVisibleBeforeItsSync) {
   EXPECT_EQ(ChangeLogSize(), log_before + 1);
 }
 
+// only_if_idle: an idle pipeline runs the request on the caller's thread and acknowledges
+// it without waiting for any other thread (here the syncer is held at its fsync); a busy
+// pipeline, or a request that must wait for its fsync, is refused with LockBusy unrun.
+TEST_F(PipelineTest, OnlyIfIdleRunsOnTheCallerOrRefuses) {
+  const WriteOptions now{.wait_durable = false, .only_if_idle = true};
+  gate_.Close();
+  std::thread::id ran_on;
+  Status s = engine_->Write(
+      [&](Txn& txn) {
+        ran_on = std::this_thread::get_id();
+        return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 1}"));
+      },
+      now);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_TRUE(Visible("c", 1));
+  ASSERT_TRUE(gate_.WaitHeld());  // acknowledged while its fsync has not happened
+
+  // The syncer is still held: the next one runs all the same.
+  s = engine_->Write([](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 2}")); },
+                     now);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(Visible("c", 2));
+
+  bool ran = false;
+  s = engine_->Write([&](Txn&) { ran = true; return Status::OK(); },
+                     WriteOptions{.wait_durable = true, .only_if_idle = true});
+  EXPECT_EQ(s.code(), ErrorCode::kLockBusy);
+  EXPECT_FALSE(ran);
+
+  // A request being applied makes the pipeline busy.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<Status> slow;
+  engine_->SubmitWrite(
+      [&](Txn& txn) {
+        entered.set_value();
+        released.wait();
+        return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 3}"));
+      },
+      [&](Status st) { slow.set_value(st); }, WriteOptions{.wait_durable = false});
+  entered.get_future().wait();
+  s = engine_->Write([&](Txn&) { ran = true; return Status::OK(); }, now);
+  EXPECT_EQ(s.code(), ErrorCode::kLockBusy);
+  EXPECT_FALSE(ran);
+  release.set_value();
+  EXPECT_TRUE(slow.get_future().get().ok());
+  gate_.Open();
+  EXPECT_TRUE(Visible("c", 3));
+}
+
 // A durable write is not acknowledged before its fsync, even when a later j:false write in
 // the same pass is.
 TEST_F(PipelineTest, DurableWriteWaitsForItsSync) {

@@ -60,6 +60,13 @@ struct CommandContext {
   bool can_await = false;
   std::optional<std::chrono::steady_clock::time_point> resumed_deadline;
   std::optional<Await> await;
+
+  // Set when the command runs on an I/O thread (a small unjournaled insert, see
+  // CommandService::Dispatch): its write must use WriteOptions::only_if_idle. When the engine
+  // refuses (nothing was applied), the command sets `write_refused` and the service runs it
+  // again on a worker; its reply is discarded.
+  bool write_now_only = false;
+  bool write_refused = false;
 };
 
 using CommandFn = std::function<Result<bson::Document>(CommandContext&, const bson::Document&)>;

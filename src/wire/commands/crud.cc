@@ -202,8 +202,14 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   for (const bson::Value& v : *items) docs.push_back(v.as_document());
   EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
+  write.only_if_idle = ctx.write_now_only;
   query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true),
                                          write, bypass.value_or(false));
+  if (ctx.write_now_only && r.inserted == 0 && r.errors.size() == 1 &&
+      r.errors[0].status.code() == ErrorCode::kLockBusy) {
+    ctx.write_refused = true;  // not run: the service hands the command to a worker
+    return r.errors[0].status;
+  }
   bson::Document reply{{"n", static_cast<int32_t>(r.inserted)}};
   if (!r.errors.empty()) {
     // A namespace error applies to the whole command, as in mongod.

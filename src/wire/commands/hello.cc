@@ -167,6 +167,8 @@ Result<bson::Document> ServerStatus(CommandContext& ctx, const bson::Document&) 
   r.Append("eddy", bson::Document{{"groupCommits", static_cast<int64_t>(stats.groups)},
                                   {"writeRequests", static_cast<int64_t>(stats.requests)},
                                   {"changeLogEntries", static_cast<int64_t>(stats.entries)},
+                                  {"writesOnIoThread", static_cast<int64_t>(stats.ran_on_caller)},
+                                  {"writesHandedToWorkers", static_cast<int64_t>(stats.refused_busy)},
                                   {"openCursors", static_cast<int64_t>(ctx.cursors->size())}});
   r.Append("metrics",
            bson::Document{{"cursor",
