@@ -102,6 +102,12 @@ struct Engine::Shared {
   std::thread committer;
   // Written groups waiting to be synced (input of kSync).
   std::deque<std::shared_ptr<Group>> to_sync;
+  // to_sync holds a group that may not wait (EngineOptions::unjournaled_sync_delay): a
+  // request waits for its fsync, or the group failed. The syncer, while it delays
+  // (sync_delaying), is woken on sync_delay_cv for one.
+  bool sync_urgent = false;
+  bool sync_delaying = false;
+  std::condition_variable sync_delay_cv;
   bool committer_done = false;
   std::thread syncer;
   // Set once a commit failed; every later write fails with it (guarded by mu).
@@ -414,6 +420,7 @@ Engine::~Engine() {
   }
   shared_->stage_cv[Shared::kSequence].notify_all();
   shared_->retention_cv.notify_all();
+  shared_->sync_delay_cv.notify_all();
   if (shared_->sequencer.joinable()) shared_->sequencer.join();
   {
     std::lock_guard lock(shared_->mu);
@@ -426,6 +433,7 @@ Engine::~Engine() {
     shared_->committer_done = true;
   }
   shared_->stage_cv[Shared::kSync].notify_all();
+  shared_->sync_delay_cv.notify_all();
   if (shared_->syncer.joinable()) shared_->syncer.join();
   last_snapshot_.reset();
   if (shared_->retention.joinable()) shared_->retention.join();
@@ -506,14 +514,25 @@ std::unique_ptr<ReadView> Engine::NewReadView() {
 }
 
 Status Engine::Write(WriteFn fn, WriteOptions options) {
-  std::promise<Status> promise;
-  std::future<Status> future = promise.get_future();
+  // Not a std::promise: its set_value goes through pthread_once, which makes a futex
+  // syscall every time, waiter or not (one syscall per write, measured with
+  // `perf record -e syscalls:sys_enter_futex`); a condition variable signals only a waiter.
+  // The callback notifies under the lock: once it unlocks, this frame may be gone.
+  struct Completion {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Status status;
+  } completion;
   std::atomic<bool> acknowledged{false};
   auto req = std::make_unique<Request>();
   req->fn = std::move(fn);
-  req->done = [&promise, &acknowledged](Status s) {
+  req->done = [&completion, &acknowledged](Status s) {
+    std::lock_guard lock(completion.mu);
+    completion.status = std::move(s);
+    completion.done = true;
     acknowledged.store(true, std::memory_order_release);
-    promise.set_value(std::move(s));
+    completion.cv.notify_one();
   };
   req->wait_durable = options.wait_durable;
   const bool acked_before_sync = !options.wait_durable || options_.sync == SyncMode::kOff;
@@ -562,7 +581,9 @@ Status Engine::Write(WriteFn fn, WriteOptions options) {
   } else if (wake) {
     shared_->stage_cv[Shared::kSequence].notify_one();
   }
-  return future.get();
+  std::unique_lock lock(completion.mu);
+  completion.cv.wait(lock, [&] { return completion.done; });
+  return std::move(completion.status);
 }
 
 void Engine::SubmitWrite(WriteFn fn, std::function<void(Status)> done, WriteOptions options) {
@@ -739,7 +760,11 @@ void Engine::RunGroup(std::vector<std::unique_ptr<Request>>& requests) {
   SealGroup(txn, *group);
   group->requests = std::move(requests);
   for (auto& req : group->requests) {
-    if (!req->wait_durable) group->has_nondurable = true;
+    if (req->wait_durable) {
+      group->has_durable = true;
+    } else {
+      group->has_nondurable = true;
+    }
   }
   // The end of a pass: RunStages hands the group on (or carries it itself).
   HandOff(std::move(group), /*wake_committer=*/false);
@@ -755,16 +780,36 @@ void Engine::CommitPass() {
   if (groups.empty()) return;
   shared_->ready_space_cv.notify_all();
   WriteGroups(groups);
-  std::lock_guard lock(shared_->mu);
-  shared_->to_sync.insert(shared_->to_sync.end(), groups.begin(), groups.end());
+  bool urgent = false;
+  for (const auto& g : groups) urgent = urgent || g->has_durable || !g->error.ok();
+  bool wake_delayed_syncer = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->to_sync.insert(shared_->to_sync.end(), groups.begin(), groups.end());
+    if (urgent) shared_->sync_urgent = true;
+    wake_delayed_syncer = urgent && shared_->sync_delaying;
+  }
+  if (wake_delayed_syncer) shared_->sync_delay_cv.notify_one();
 }
 
 void Engine::SyncPass() {
   std::vector<std::shared_ptr<Group>> groups;
   {
-    std::lock_guard lock(shared_->mu);
+    std::unique_lock lock(shared_->mu);
+    // Only unjournaled writers (already acknowledged) wait for this fsync: let more of
+    // them gather behind it for a moment (EngineOptions::unjournaled_sync_delay).
+    if (options_.sync == SyncMode::kOn && options_.unjournaled_sync_delay.count() > 0 &&
+        !shared_->to_sync.empty() && !shared_->sync_urgent) {
+      const auto deadline = shared_->to_sync.front()->written_at + options_.unjournaled_sync_delay;
+      shared_->sync_delaying = true;
+      shared_->sync_delay_cv.wait_until(lock, deadline, [&] {
+        return shared_->sync_urgent || shared_->stopping || shared_->committer_done;
+      });
+      shared_->sync_delaying = false;
+    }
     groups.assign(shared_->to_sync.begin(), shared_->to_sync.end());
     shared_->to_sync.clear();
+    shared_->sync_urgent = false;
   }
   if (!groups.empty()) SyncGroups(groups);
 }
@@ -815,6 +860,7 @@ void Engine::WriteGroups(std::vector<std::shared_ptr<Group>>& groups) {
       }
     }
     g.error = failed;
+    g.written_at = std::chrono::steady_clock::now();
     g.snapshot = last_snapshot_;
     g.written.store(true, std::memory_order_release);
     if (g.has_nondurable && sync && g.error.ok()) {

@@ -24,9 +24,10 @@
 //     the group is fsynced (SyncMode::kOn). Then the write is visible to new ReadViews and
 //     its change-log entries are below committed().
 //   - wait_durable = false (MongoDB w:1 j:false): Write() returns once the group is written
-//     to RocksDB and visible to new ReadViews; the syncer fsyncs it right after (at once,
-//     so well within MongoDB's 100 ms journal interval). A crash before that fsync
-//     may lose it. Its change-log entries still appear only once durable.
+//     to RocksDB and visible to new ReadViews; the syncer fsyncs it within
+//     EngineOptions::unjournaled_sync_delay (1 ms; MongoDB's journal interval is 100 ms), or
+//     at once when a durable write comes. A crash before that fsync may lose it. Its
+//     change-log entries still appear only once durable.
 // Visibility is a prefix of the sequence: a write made visible early by a j:false request
 // also makes visible the (not yet durable) writes sequenced before it, as in MongoDB, where
 // reads see every applied write. Without j:false requests a ReadView sees only durable

@@ -40,6 +40,15 @@ struct EngineOptions {
   // Default: 256 MiB
   uint64_t max_wal_bytes = uint64_t{256} << 20;
 
+  // How long the fsync of groups whose writers were all acknowledged before it (j:false,
+  // w:0) may wait for more such groups. A stream of unjournaled writes then costs one fsync
+  // per interval rather than one per write, and the writer's core is not shared with a
+  // syncer waking for each (MongoDB journals such writes every 100 ms, PostgreSQL's
+  // synchronous_commit=off every 200 ms). A write that waits for its fsync ends the wait at
+  // once. Change events of unjournaled writes reach watchers up to this much later (events
+  // appear only once durable). 0: sync at once. Default: 1 ms
+  std::chrono::microseconds unjournaled_sync_delay{1000};
+
   // At most this many queued write requests go into one group commit. Default: 4096
   size_t max_group_requests = 4096;
 

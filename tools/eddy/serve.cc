@@ -24,6 +24,7 @@ struct ServeOptions {
   int64_t change_log_retention_seconds = 24 * 3600;
   int64_t change_log_max_mb = 1024;
   int64_t change_stream_reply_kb = 60;
+  int64_t unjournaled_sync_delay_us = 1000;
 };
 
 std::atomic<bool> g_stop{false};
@@ -38,6 +39,7 @@ int RunServe(const ServeOptions& o) {
   eo.sync = o.sync == "on" ? storage::SyncMode::kOn : storage::SyncMode::kOff;
   eo.change_log_retention = std::chrono::seconds(o.change_log_retention_seconds);
   eo.change_log_max_bytes = static_cast<uint64_t>(o.change_log_max_mb) << 20;
+  eo.unjournaled_sync_delay = std::chrono::microseconds(o.unjournaled_sync_delay_us);
   auto db = query::Database::Open(eo);
   if (!db.ok()) {
     std::fprintf(stderr, "eddy serve: %s\n", db.status().ToString().c_str());
@@ -90,6 +92,9 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--change-stream-reply-kb", o.change_stream_reply_kb,
                   "a change-stream reply carries at most this many KiB of events (the first event always goes; 0: up to 16 MiB). Under 64 KiB, clients reuse their read buffers")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{16 * 1024}));
+  cmd->add_option("--unjournaled-sync-delay-us", o.unjournaled_sync_delay_us,
+                  "the fsync of writes acknowledged before it (j:false, w:0) waits at most this long for more of them (their change events wait with it); a write that waits for its fsync ends the wait")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1'000'000}));
   cmd->callback([] { std::exit(RunServe(o)); });
 }
 

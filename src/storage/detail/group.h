@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -32,10 +33,12 @@ struct Engine::Group {
   std::shared_ptr<std::vector<ChangeLogEntry>> log = std::make_shared<std::vector<ChangeLogEntry>>();
   std::vector<uint32_t> dropped_ids;
   bool has_nondurable = false;
+  bool has_durable = false;  // a request waits for the fsync (it may not be delayed)
   uint64_t seq = 0;  // position in the sequence of groups (visibility only moves forward)
   // Committer: the batch is in RocksDB; the snapshot readers get once this group is
   // published; the error (a failed write, or an earlier one) that fails its requests.
   bool wrote = false;
+  std::chrono::steady_clock::time_point written_at;
   std::shared_ptr<const detail::Snapshot> snapshot;
   Status error;
   // Set by the committer once the batch is in RocksDB (the sequencer then reads it there).

@@ -410,6 +410,37 @@ TEST_F(EngineTest, WriteAheadLogStaysBounded) {
 
 // A request with many document writes is handed to the committer in pieces (each a whole
 // operation); a savepoint is never split, so rolling it back still undoes everything.
+// unjournaled_sync_delay: the fsync of writes already acknowledged (j:false) waits for more
+// of them, and their events appear only with it; a durable write ends the wait at once and
+// one fsync covers everything.
+TEST_F(EngineTest, UnjournaledWritesShareOneDelayedSyncADurableWriteEndsTheWait) {
+  engine_.reset();
+  EngineOptions o;
+  o.path = dir_.string();
+  o.sync = SyncMode::kOn;
+  o.unjournaled_sync_delay = std::chrono::seconds(30);
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  engine_ = std::move(e).value();
+  ASSERT_TRUE(Insert("c", "{_id: 0}").ok());  // durable: creates the collection
+  const uint64_t syncs = engine_->stats().syncs;
+  const bson::Timestamp before = engine_->committed();
+  for (int i = 1; i <= 20; ++i) {
+    Status s = engine_->Write(
+        [i](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(i) + "}")); },
+        WriteOptions{.wait_durable = false});
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_EQ(engine_->stats().syncs, syncs);
+  EXPECT_EQ(engine_->committed(), before);  // their events wait for the fsync
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Insert("c", "{_id: 21}").ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(engine_->stats().syncs, syncs + 1);
+  EXPECT_EQ(engine_->ReadChangeLog(before, 100)->size(), 21u);
+}
+
 TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
   ASSERT_TRUE(Insert("c", "{_id: 'seed'}").ok());
   const uint64_t groups_before = engine_->stats().groups;
