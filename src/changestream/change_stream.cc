@@ -580,6 +580,14 @@ bool Interest::MayConcern(const bson::Document& entry) const {
   return false;
 }
 
+std::optional<bool> Interest::ConcernsByName(std::string_view op, std::string_view db,
+                                             std::string_view coll) const {
+  if (!InScopeOf(op, db, coll, options_)) return false;
+  // A write in scope always makes an event (or an error) for a stream without a filter.
+  if (matches_everything() && IsCrud(op)) return true;
+  return std::nullopt;
+}
+
 bool Interest::Concerns(const bson::Document& entry) const {
   if (!InScopeOf(entry, options_)) return false;
   if (EndsStream(entry, options_)) return true;
@@ -758,7 +766,10 @@ Status ChangeStream::Fill() {
     std::vector<TailEntryPtr> ring;
     if (hub_->Read(position_, batch, &ring)) {
       for (const TailEntryPtr& e : ring) {
-        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->raw, &e->entry));
+        // Unfiltered streams build events from the bytes; a filter needs the entry
+        // (undecodable: Consume decodes it itself and reports why).
+        EDDY_RETURN_IF_ERROR(
+            Consume(e->ts, e->raw, interest_->matches_everything() ? nullptr : e->decoded()));
         if (invalidated_) return Status::OK();
       }
       // Entries the tailer has not reached yet come from the engine below.

@@ -68,6 +68,10 @@ class Interest {
   // invalidate or an error. Never false when it would (so a stream may skip entries for
   // which it is false); true without checking where the event needs a read (updateLookup).
   bool Concerns(const bson::Document& entry) const;
+  // Concerns() decided from the entry's op, db and coll alone where they suffice (out of
+  // scope; a write's event for a stream without a filter); nullopt: it needs the entry.
+  std::optional<bool> ConcernsByName(std::string_view op, std::string_view db,
+                                     std::string_view coll) const;
   // A cheap necessary condition for Concerns: false when the entry's value at the anchor
   // cannot satisfy the filter's equality (and the entry does not end the stream).
   bool MayConcern(const bson::Document& entry) const;

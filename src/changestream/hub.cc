@@ -4,6 +4,7 @@
 
 #include "bson/codec.h"
 #include "bson/compare.h"
+#include "bson/raw.h"
 #include "changestream/change_stream.h"
 
 namespace eddy::changestream {
@@ -32,8 +33,7 @@ struct Hub::Bucket {
 
 namespace {
 
-bool EndsStreams(const bson::Document& entry) {
-  const std::string& op = entry.Get("op")->as_string();
+bool EndsStreams(std::string_view op) {
   return op == "drop" || op == "rename" || op == "dropDatabase";
 }
 
@@ -43,6 +43,54 @@ Result<bson::Document> DecodeEntry(std::string_view raw) {
   bson::DecodeOptions o;
   o.max_size = kMaxEntryBytes;
   return bson::Decode(raw, o);
+}
+
+Result<std::shared_ptr<TailEntry>> TailEntry::Make(bson::Timestamp ts, std::string raw) {
+  std::shared_ptr<TailEntry> e(new TailEntry());
+  e->ts = ts;
+  e->raw = std::move(raw);
+  e->bytes = e->raw.size();
+  bson::RawIterator it(e->raw);
+  bson::RawElement el;
+  bool has_op = false, has_db = false;
+  while (it.Next(&el)) {
+    if (el.type != bson::Type::kString) continue;
+    if (el.name == "op") {
+      e->op = el.string_value();
+      has_op = true;
+    } else if (el.name == "db") {
+      e->db = el.string_value();
+      has_db = true;
+    } else if (el.name == "coll") {
+      e->coll = el.string_value();
+    }
+  }
+  EDDY_RETURN_IF_ERROR(it.status());
+  if (!has_op || !has_db) {
+    return Status(ErrorCode::kInvalidBSON, "malformed change-log entry: it lacks op or db");
+  }
+  return e;
+}
+
+const bson::Document* TailEntry::decoded() const {
+  int state = state_.load(std::memory_order_acquire);
+  if (state == 0) {
+    std::lock_guard lock(mu_);
+    state = state_.load(std::memory_order_relaxed);
+    if (state == 0) {
+      Result<bson::Document> d = DecodeEntry(raw);
+      if (d.ok()) doc_ = std::move(d).value();
+      state = d.ok() ? 1 : 2;
+      state_.store(state, std::memory_order_release);
+    }
+  }
+  return state == 1 ? &doc_ : nullptr;
+}
+
+bool Hub::Concerns(const Interest& interest, const TailEntry& e) {
+  if (std::optional<bool> cheap = interest.ConcernsByName(e.op, e.db, e.coll)) return *cheap;
+  const bson::Document* d = e.decoded();
+  return d == nullptr || interest.Concerns(*d);  // undecodable: the stream reports it
 }
 
 // Commits waiting for the tailer at most; past that it reads the change log instead.
@@ -152,7 +200,7 @@ uint64_t Hub::Await(std::shared_ptr<const Interest> interest, bson::Timestamp af
                              [](bson::Timestamp t, const TailEntryPtr& e) { return t < e->ts; });
   if (static_cast<size_t>(ring_.end() - it) > kMaxCatchUpChecks) return 0;
   for (; it != ring_.end(); ++it) {
-    if (interest->Concerns((*it)->entry)) return 0;
+    if (Concerns(*interest, **it)) return 0;
   }
   auto w = std::make_unique<Waiter>();
   w->id = ++next_id_;
@@ -184,6 +232,7 @@ void Hub::AddToIndex(Waiter* w) {
   if (!b) b = std::make_unique<Bucket>();
   w->bucket = b.get();
   b->size++;
+  if (!w->interest->matches_everything()) filtered_waiters_++;
   const std::string& path = w->interest->anchor_path();
   if (path.empty()) {
     b->any.insert(w);
@@ -202,6 +251,7 @@ void Hub::Unregister(Waiter* w) {
 
 void Hub::RemoveFromIndex(Waiter* w) {
   Bucket* b = w->bucket;
+  if (!w->interest->matches_everything()) filtered_waiters_--;
   const std::string& path = w->interest->anchor_path();
   if (path.empty()) {
     b->any.erase(w);
@@ -225,12 +275,14 @@ void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>*
     w->seen = mark;
     out->push_back(w);
   };
-  bool everyone = !b.by_value.empty() && EndsStreams(e.entry);
+  // An entry that does not decode makes everyone a candidate (its stream reports the error).
+  const bson::Document* entry = b.by_value.empty() ? nullptr : e.decoded();
+  bool everyone = !b.by_value.empty() && (EndsStreams(e.op) || entry == nullptr);
   for (Waiter* w : b.any) add(w);
   for (auto& [path, by] : b.by_value) {
     std::vector<const bson::Value*> values;
     bool ambiguous = everyone;
-    if (!ambiguous) EntryValuesAt(e.entry, path, &values, &ambiguous);
+    if (!ambiguous) EntryValuesAt(*entry, path, &values, &ambiguous);
     if (ambiguous) {
       for (auto& [v, ws] : by) {
         for (Waiter* w : ws) add(w);
@@ -248,21 +300,20 @@ void Hub::CollectCandidates(const TailEntry& e, Bucket& b, std::vector<Waiter*>*
 void Hub::Process(const TailEntryPtr& e, Wakes* woken) {
   stats_.entries++;
   if (waiters_.empty()) return;
-  const std::string& db = e->entry.Get("db")->as_string();
+  const std::string db(e->db);
   std::vector<Waiter*> candidates;
   auto visit = [&](const std::string& key) {
     auto it = buckets_.find(key);
     if (it != buckets_.end()) CollectCandidates(*e, *it->second, &candidates);
   };
-  if (const bson::Value* coll = e->entry.Get("coll"))
-    visit(db + std::string(1, '\0') + coll->as_string());
+  if (!e->coll.empty()) visit(db + std::string(1, '\0') + std::string(e->coll));
   visit(db);
   if (!db.empty()) visit(std::string());
   stats_.candidates += candidates.size();
   for (Waiter* w : candidates) {
     if (!(w->after < e->ts)) continue;
     stats_.checks++;
-    if (!w->interest->Concerns(e->entry)) continue;
+    if (!Concerns(*w->interest, *e)) continue;
     stats_.woken++;
     // Everything before this entry was checked: the stream may start right at it.
     bson::Timestamp before = bson::Timestamp::FromUint64(e->ts.AsUint64() - 1);
@@ -289,8 +340,9 @@ bool Hub::TailStep(std::unique_lock<std::mutex>& lock, Wakes* woken) {
     handed_through = incoming_.front().after;
     incoming_.pop_front();
   }
+  const bool decode = filtered_waiters_ > 0;
   lock.unlock();
-  // Read and decode outside the lock: streams keep reading the ring meanwhile.
+  // Read (and decode, for filters) outside the lock: streams keep reading the ring meanwhile.
   Result<std::vector<storage::ChangeLogEntry>> read = std::vector<storage::ChangeLogEntry>();
   if (handed_through == from) read = engine_->ReadChangeLog(from, options_.scan_batch);
   std::vector<const storage::ChangeLogEntry*> sources;
@@ -306,19 +358,14 @@ bool Hub::TailStep(std::unique_lock<std::mutex>& lock, Wakes* woken) {
   if (read.ok()) {
     for (const storage::ChangeLogEntry* src : sources) {
       const storage::ChangeLogEntry& raw = *src;
-      Result<bson::Document> doc = DecodeEntry(raw.raw);
-      if (!doc.ok()) {
+      Result<std::shared_ptr<TailEntry>> te = TailEntry::Make(raw.ts, raw.raw);
+      if (!te.ok() || (decode && (*te)->decoded() == nullptr)) {
         // Not servable from the ring: streams reach it through the engine (and report
         // the error there). The ring restarts after it.
         undecodable = raw.ts;
         break;
       }
-      auto te = std::make_shared<TailEntry>();
-      te->ts = raw.ts;
-      te->bytes = raw.raw.size();
-      te->entry = std::move(doc).value();
-      te->raw = raw.raw;
-      entries.push_back(std::move(te));
+      entries.push_back(std::move(te).value());
     }
   } else {
     lost = read.status().code() == ErrorCode::kChangeStreamHistoryLost;

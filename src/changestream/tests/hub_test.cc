@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "bson/codec.h"
 #include "bson/json.h"
 #include "changestream/change_stream.h"
 #include "changestream/resume_token.h"
@@ -68,6 +69,29 @@ struct Woken {
     return count.load() >= n;
   }
 };
+
+// A ring entry names its op, db and coll from its bytes; it is decoded once, on first use,
+// and an entry that does not decode (or lacks op/db) is reported, never served half-read.
+TEST(TailEntryTest, NamesFromTheBytesDecodedOnceOnDemand) {
+  auto doc = bson::ParseJson(R"({op: "insert", db: "shop", coll: "orders", ts: {$timestamp: {t: 1, i: 2}}, doc: {_id: 1}})");
+  ASSERT_TRUE(doc.ok());
+  std::string raw = bson::Encode(*doc);
+  auto e = TailEntry::Make(bson::Timestamp{1, 2}, raw);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ((*e)->op, "insert");
+  EXPECT_EQ((*e)->db, "shop");
+  EXPECT_EQ((*e)->coll, "orders");
+  EXPECT_EQ((*e)->bytes, raw.size());
+  const bson::Document* d = (*e)->decoded();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d, (*e)->decoded());  // decoded once, then shared
+  EXPECT_EQ(d->Get("doc")->as_document().Get("_id")->ToInt64(), 1);
+
+  auto no_op = bson::ParseJson(R"({db: "shop", coll: "orders"})");
+  EXPECT_FALSE(TailEntry::Make(bson::Timestamp{1, 3}, bson::Encode(*no_op)).ok());
+  std::string truncated = raw.substr(0, raw.size() - 3);
+  EXPECT_FALSE(TailEntry::Make(bson::Timestamp{1, 4}, truncated).ok());
+}
 
 TEST_F(HubTest, StreamsReadTheSharedRingAndSeeEverythingInOrder) {
   auto a = Watch({"shop", "orders"});
