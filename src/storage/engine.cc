@@ -1006,6 +1006,13 @@ void Engine::RemoveCommitListener(uint64_t id) {
 }
 
 uint64_t Engine::ApproximateCollectionBytes(const CollectionInfo& coll) const {
+  CollectionBytes sizes = ApproximateCollectionSizes(coll);
+  uint64_t total = sizes.documents;
+  for (const auto& [name, bytes] : sizes.indexes) total += bytes;
+  return total;
+}
+
+Engine::CollectionBytes Engine::ApproximateCollectionSizes(const CollectionInfo& coll) const {
   // Documents are keyed by the collection's id, a secondary index's entries by the index's
   // own id; the _id index (id 0) is the documents themselves (docs/formats/storage_layout.md).
   rocksdb::SizeApproximationOptions o;
@@ -1019,11 +1026,12 @@ uint64_t Engine::ApproximateCollectionBytes(const CollectionInfo& coll) const {
     uint64_t size = 0;
     return db_->GetApproximateSizes(o, cfs_[cf], &range, 1, &size).ok() ? size : 0;
   };
-  uint64_t total = bytes(kCfDocs, coll.id);
+  CollectionBytes out;
+  out.documents = bytes(kCfDocs, coll.id);
   for (const IndexInfo& index : coll.indexes) {
-    if (!index.is_id()) total += bytes(kCfIndex, index.id);
+    if (!index.is_id()) out.indexes.emplace_back(index.name, bytes(kCfIndex, index.id));
   }
-  return total;
+  return out;
 }
 
 bson::Timestamp Engine::history_start() const {

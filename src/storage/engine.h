@@ -317,6 +317,13 @@ class Engine {
   // The approximate bytes a collection's documents and index entries take (on disk after
   // compression, plus what memtables hold): RocksDB's size estimates, no scan.
   uint64_t ApproximateCollectionBytes(const CollectionInfo& coll) const;
+  // The same estimate per part: the documents, and each secondary index's entries by index
+  // name (the _id index is the documents' own keys: it has no entries of its own).
+  struct CollectionBytes {
+    uint64_t documents = 0;
+    std::vector<std::pair<std::string, uint64_t>> indexes;
+  };
+  CollectionBytes ApproximateCollectionSizes(const CollectionInfo& coll) const;
   // Trims the change log now by the retention options (also done periodically).
   Status TrimChangeLog();
   // Writes every memtable to SST files, and compacts the change log (tests and tools: the

@@ -195,6 +195,33 @@ def database_sizes(uri):
     check("listDatabases: filter on sizeOnDisk",
           "sizes_big" in [d["name"] for d in only["databases"]]
           and "sizes_small" not in [d["name"] for d in only["databases"]], only)
+    # dbStats / collStats / $collStats: exact counts and data sizes, estimated storage.
+    st = c.sizes_big.command("dbStats")
+    check("dbStats: objects, collections, indexes", (st["objects"], st["collections"], st["indexes"]) == (4000, 1, 2), st)
+    check("dbStats: dataSize is the documents' BSON", 4_000_000 < st["dataSize"] < 4_400_000, st)
+    k = c.sizes_big.command("dbStats", scale=1024)
+    check("dbStats: scale", k["scaleFactor"] == 1024 and k["dataSize"] == st["dataSize"] // 1024, k)
+    cs = c.sizes_big.command("collStats", "t")
+    check("collStats: count, nindexes, indexSizes", (cs["count"], cs["nindexes"], sorted(cs["indexSizes"])) == (4000, 2, ["_id_", "k_1"]), cs)
+    agg = list(c.sizes_big.t.aggregate([{"$collStats": {"storageStats": {}, "count": {}}}]))
+    check("$collStats: storageStats and count", len(agg) == 1 and agg[0]["count"] == 4000
+          and agg[0]["storageStats"]["count"] == 4000 and agg[0]["ns"] == "sizes_big.t", agg)
+    for bad, code in (({"$collStats": {"bogus": {}}}, 40415), ({"$collStats": {"latencyStats": {}}}, 238)):
+        try:
+            list(c.sizes_big.t.aggregate([bad]))
+            check("$collStats %r is refused" % bad, False)
+        except OperationFailure as e:
+            check("$collStats %r is refused with %d" % (bad, code), e.code == code, e)
+    try:
+        list(c.sizes_big.missing.aggregate([{"$collStats": {"storageStats": {}}}]))
+        check("$collStats on a missing collection fails", False)
+    except OperationFailure as e:
+        check("$collStats on a missing collection fails with 26", e.code == 26, e)
+    try:
+        c.sizes_big.command("dbStats", scale=0)
+        check("dbStats scale 0 is refused", False)
+    except OperationFailure as e:
+        check("dbStats scale 0 is refused with 51024", e.code == 51024, e)
     c.drop_database("sizes_big")
     c.drop_database("sizes_small")
 

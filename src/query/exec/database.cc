@@ -8,6 +8,7 @@
 #include "bson/codec.h"
 #include "bson/compare.h"
 #include "bson/json.h"
+#include "bson/raw.h"
 #include "query/agg/pipeline.h"
 #include "query/exec/duplicate_key.h"
 #include "query/exec/validation.h"
@@ -839,6 +840,46 @@ Result<std::vector<bson::Document>> Database::Find(std::string_view db, std::str
   bson::Document doc;
   while (cursor->Next(&doc)) out.push_back(std::move(doc));
   EDDY_RETURN_IF_ERROR(cursor->status());
+  return out;
+}
+
+Result<Database::CollectionStats> Database::Stats(std::string_view db, std::string_view coll) {
+  std::unique_ptr<storage::ReadView> view = engine_->NewReadView();
+  storage::CollectionPtr c = view->catalog().Find(db, coll);
+  if (!c) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "Collection [" + std::string(db) + "." + std::string(coll) + "] not found.");
+  }
+  if (IsView(*c)) {
+    return Status(kCommandNotSupportedOnView,
+                  "Namespace " + std::string(db) + "." + std::string(coll) + " is a view, not a collection");
+  }
+  CollectionStats out;
+  int64_t id_key_bytes = 0;
+  PlanIterator it(view.get(), *c, ChoosePlan(*c, bson::Document(), nullptr, nullptr));
+  std::string_view raw;
+  while (it.Next(&raw)) {
+    out.count++;
+    out.data_bytes += static_cast<int64_t>(raw.size());
+    // The _id index's entry is the document's key: the collection's id and the _id.
+    bson::RawIterator fields(raw);
+    bson::RawElement e;
+    if (fields.Next(&e)) id_key_bytes += 4 + static_cast<int64_t>(e.value.size());
+  }
+  EDDY_RETURN_IF_ERROR(it.status());
+  storage::Engine::CollectionBytes sizes = engine_->ApproximateCollectionSizes(*c);
+  out.storage_bytes = static_cast<int64_t>(sizes.documents);
+  for (const storage::IndexInfo& index : c->indexes) {
+    if (index.is_id()) {
+      out.index_bytes.emplace_back(index.name, id_key_bytes);
+      continue;
+    }
+    int64_t bytes = 0;
+    for (const auto& [name, b] : sizes.indexes) {
+      if (name == index.name) bytes = static_cast<int64_t>(b);
+    }
+    out.index_bytes.emplace_back(index.name, bytes);
+  }
   return out;
 }
 

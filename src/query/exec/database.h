@@ -168,6 +168,18 @@ class Database {
                                            const FindOptions& options);
   Result<int64_t> Count(std::string_view db, std::string_view coll, const bson::Document& filter,
                         int64_t skip = 0, int64_t limit = 0, const LetAndCollation& options = {});
+  // collStats/dbStats figures of one collection: its exact document count and data size (a
+  // scan of its documents; mongod keeps both in its catalog) and RocksDB's estimates of what
+  // its documents and indexes take. NamespaceNotFound (26) when it does not exist; a view
+  // fails with CommandNotSupportedOnView (166).
+  struct CollectionStats {
+    int64_t count = 0;
+    int64_t data_bytes = 0;     // the documents' BSON
+    int64_t storage_bytes = 0;  // the documents as stored (compressed once flushed)
+    // Index name -> bytes, in the collection's index order (_id_ first: the documents' keys).
+    std::vector<std::pair<std::string, int64_t>> index_bytes;
+  };
+  Result<CollectionStats> Stats(std::string_view db, std::string_view coll);
   // Distinct values of a dotted path (array values contribute their elements), in BSON order
   // (with a collation: values equal under it count once, the first one met is returned, and
   // strings are ordered by the collation).

@@ -174,12 +174,13 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
   }
   for (size_t i = 1; i < pipeline->size(); ++i) {
     const std::string& stage = (*pipeline)[i].as_document().at(0).name;
-    if (stage == "$changeStream" || stage == "$listLocalSessions") {
+    if (stage == "$changeStream" || stage == "$listLocalSessions" || stage == "$collStats") {
       return Status(static_cast<ErrorCode>(40602), stage + " is only valid as the first stage in a pipeline");
     }
   }
   // $listLocalSessions: the server's logical session cache as the pipeline's input; a
-  // collectionless stage ({aggregate: 1}) on any database, as in mongod.
+  // collectionless stage ({aggregate: 1}) on any database, as in mongod. ($collStats below
+  // also hands the pipeline its input this way.)
   std::optional<std::vector<bson::Document>> sessions;
   bson::Array rest_storage;
   if (!pipeline->empty() && pipeline->at(0).as_document().at(0).name == "$listLocalSessions") {
@@ -190,6 +191,18 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
     EDDY_ASSIGN_OR_RETURN(std::vector<bson::Binary> uids,
                           ParseListSessionsSpec(pipeline->at(0).as_document().at(0).value));
     sessions = ctx.sessions->List(uids);
+    rest_storage.assign(pipeline->begin() + 1, pipeline->end());
+    pipeline = &rest_storage;
+  }
+  // $collStats: the collection's statistics as the pipeline's one input document.
+  if (!pipeline->empty() && pipeline->at(0).as_document().at(0).name == "$collStats") {
+    if (!target.is_string()) {
+      return Status(ErrorCode::kInvalidNamespace,
+                    "$collStats must be run against a collection, not with {aggregate: 1}");
+    }
+    EDDY_ASSIGN_OR_RETURN(bson::Document stats,
+                          CollStatsStage(ctx, target.as_string(), pipeline->at(0).as_document().at(0).value));
+    sessions = std::vector<bson::Document>{std::move(stats)};
     rest_storage.assign(pipeline->begin() + 1, pipeline->end());
     pipeline = &rest_storage;
   }
@@ -216,7 +229,7 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
   PipelineRun run;
   std::string ns;
-  if (target.is_string()) {
+  if (target.is_string() && !sessions) {
     ns = ctx.db_name + "." + target.as_string();
     EDDY_ASSIGN_OR_RETURN(run, OpenPipeline(ctx, target.as_string(), *pipeline, std::move(ao),
                                             cmd.Get("collation"), "aggregate", bypass.value_or(false)));
@@ -232,7 +245,7 @@ Result<bson::Document> Aggregate(CommandContext& ctx, const bson::Document& cmd)
       }
       input = query::MakeVectorStream({});
     }
-    ns = ctx.db_name + ".$cmd.aggregate";
+    ns = target.is_string() ? ctx.db_name + "." + target.as_string() : ctx.db_name + ".$cmd.aggregate";
     EDDY_ASSIGN_OR_RETURN(run, RunParsed(ctx, p, std::move(input), false, bypass.value_or(false)));
   }
   std::shared_ptr<ServerCursor> cursor = MakeStreamCursor(std::move(run.stream));

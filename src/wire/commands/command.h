@@ -84,6 +84,11 @@ void RegisterHelloCommands(CommandTable& t);
 void RegisterCrudCommands(CommandTable& t);
 void RegisterDdlCommands(CommandTable& t);
 void RegisterAggregateCommands(CommandTable& t);
+void RegisterStatsCommands(CommandTable& t);
+
+// The one document a leading {$collStats: spec} stage produces for collection `coll` of
+// ctx.db_name (stats.cc).
+Result<bson::Document> CollStatsStage(CommandContext& ctx, std::string_view coll, const bson::Value& spec);
 
 // aggregate whose pipeline starts with $changeStream (change_stream_command.cc); `batch` is
 // cursor.batchSize. Called by aggregate once the pipeline's stages are known to be documents.

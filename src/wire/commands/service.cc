@@ -291,6 +291,7 @@ struct CommandService::Impl {
     RegisterHelloCommands(table);
     RegisterCrudCommands(table);
     RegisterDdlCommands(table);
+    RegisterStatsCommands(table);
     RegisterAggregateCommands(table);
     for (int i = 0; i < options.worker_threads; ++i) {
       workers.emplace_back([this] { WorkerLoop(); });

@@ -11,9 +11,14 @@ out=$("$MONGOSH" "$1" --quiet --eval '
   const g = shop.orders.aggregate([{$group: {_id: "$status", t: {$sum: "$total"}}}, {$sort: {_id: 1}}]).toArray();
   shop.orders.createIndex({status: 1});
   const idx = shop.orders.getIndexes().length;
-  print(JSON.stringify({modified: r.modifiedCount, n: n, f: f, g: g, idx: idx, dbs: db.adminCommand({listDatabases: 1}).databases.map(d => d.name).includes("shopsh")}));
+  const st = shop.stats();
+  const cs = shop.orders.stats();
+  const stats = {objects: Number(st.objects), collections: st.collections, indexes: st.indexes,
+                 dataSize: st.dataSize > 0, count: cs.count, nindexes: cs.nindexes,
+                 sizes: Object.keys(cs.indexSizes), totalIndexSize: shop.orders.totalIndexSize() > 0};
+  print(JSON.stringify({modified: r.modifiedCount, n: n, f: f, g: g, idx: idx, dbs: db.adminCommand({listDatabases: 1}).databases.map(d => d.name).includes("shopsh"), stats: stats}));
 ')
-expected='{"modified":2,"n":2,"f":3,"g":[{"_id":"pending","t":42},{"_id":"shipped","t":20}],"idx":2,"dbs":true}'
+expected='{"modified":2,"n":2,"f":3,"g":[{"_id":"pending","t":42},{"_id":"shipped","t":20}],"idx":2,"dbs":true,"stats":{"objects":3,"collections":1,"indexes":2,"dataSize":true,"count":3,"nindexes":2,"sizes":["_id_","status_1"],"totalIndexSize":true}}'
 if [ "$(echo "$out" | tail -1)" = "$expected" ]; then
   echo "mongosh: 1 passed, 0 failed"
 else
