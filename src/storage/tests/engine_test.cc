@@ -404,12 +404,11 @@ TEST_F(EngineTest, WriteAheadLogStaysBounded) {
   }
   most = std::max(most, wal_bytes());
   // Unbounded, the WAL grows with everything written (~36 MB here); bounded, it stays within
-  // a few flushes of the limit (flushes run in the background: the bound is not exact).
-  EXPECT_LT(most, uint64_t{12} << 20) << most;
+  // a few flushes of the limit (flushes run in the background: the bound is not exact, and a
+  // loaded machine's flushes lag further: 16 MB was seen under CI's parallel tests).
+  EXPECT_LT(most, uint64_t{24} << 20) << most;
 }
 
-// A request with many document writes is handed to the committer in pieces (each a whole
-// operation); a savepoint is never split, so rolling it back still undoes everything.
 // unjournaled_sync_delay: the fsync of writes already acknowledged (j:false) waits for more
 // of them, and their events appear only with it; a durable write ends the wait at once and
 // one fsync covers everything.
@@ -441,6 +440,8 @@ TEST_F(EngineTest, UnjournaledWritesShareOneDelayedSyncADurableWriteEndsTheWait)
   EXPECT_EQ(engine_->ReadChangeLog(before, 100)->size(), 21u);
 }
 
+// A request with many document writes is handed to the committer in pieces (each a whole
+// operation); a savepoint is never split, so rolling it back still undoes everything.
 TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
   ASSERT_TRUE(Insert("c", "{_id: 'seed'}").ok());
   const uint64_t groups_before = engine_->stats().groups;
