@@ -488,65 +488,109 @@ Status Database::DropIndex(std::string_view db, std::string_view coll, std::stri
   return engine_->Write([&](storage::Txn& txn) { return txn.DropIndex(db, coll, name); });
 }
 
-InsertResult Database::Insert(std::string_view db, std::string_view coll,
-                              std::vector<bson::Document> docs, bool ordered,
-                              storage::WriteOptions write, bool bypass_document_validation) {
+namespace {
+// One insert command's documents on their way through the engine (shared by Insert and
+// InsertAsync: the write function runs on the sequencer, the result is read after commit).
+struct PendingInsert {
+  std::string db, coll;
+  bool ordered = true;
+  bool bypass_document_validation = false;
   InsertResult result;
   std::vector<bson::Document> prepared;
   std::vector<size_t> positions;
-  prepared.reserve(docs.size());
+  size_t stop_at = 0;
+  std::vector<WriteError> write_errors;
+};
+
+// Adds _ids and checks them; what fails here never reaches the engine.
+void PrepareInsert(PendingInsert& p, std::vector<bson::Document> docs) {
+  p.prepared.reserve(docs.size());
   for (size_t i = 0; i < docs.size(); ++i) {
     bson::Document d = WithId(std::move(docs[i]));
     Status s = ValidateId(*d.Get("_id"));
     if (!s.ok()) {
-      result.errors.push_back({i, s});
-      if (ordered) break;
+      p.result.errors.push_back({i, s});
+      if (p.ordered) break;
       continue;
     }
-    prepared.push_back(std::move(d));
-    positions.push_back(i);
+    p.prepared.push_back(std::move(d));
+    p.positions.push_back(i);
   }
   // With ordered inserts, a pre-validation error at i means only documents before i go in.
-  size_t stop_at = ordered && !result.errors.empty() ? result.errors[0].index : docs.size();
-  std::vector<WriteError> write_errors;
-  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
-    if (prepared.empty()) return Status::OK();
-    EDDY_ASSIGN_OR_RETURN(storage::CollectionPtr c, txn.GetOrCreateCollection(db, coll));
-    if (IsView(*c)) return NotSupportedOnView(db, coll);
-    EDDY_ASSIGN_OR_RETURN(std::optional<CollectionValidator> validator,
-                          CollectionValidator::ForCollection(*c, bypass_document_validation));
-    for (size_t k = 0; k < prepared.size(); ++k) {
-      if (positions[k] >= stop_at) break;
-      Status is = validator ? validator->Check(nullptr, prepared[k]) : Status::OK();
-      if (is.ok()) is = txn.Insert(*c, prepared[k]);
-      if (!is.ok()) {
-        write_errors.push_back({positions[k], is});
-        if (ordered) break;
-        continue;
-      }
-      result.inserted++;
-      result.ids.push_back(*prepared[k].Get("_id"));
+  p.stop_at = p.ordered && !p.result.errors.empty() ? p.result.errors[0].index : docs.size();
+}
+
+Status ApplyInsert(PendingInsert& p, storage::Txn& txn) {
+  if (p.prepared.empty()) return Status::OK();
+  EDDY_ASSIGN_OR_RETURN(storage::CollectionPtr c, txn.GetOrCreateCollection(p.db, p.coll));
+  if (IsView(*c)) return NotSupportedOnView(p.db, p.coll);
+  EDDY_ASSIGN_OR_RETURN(std::optional<CollectionValidator> validator,
+                        CollectionValidator::ForCollection(*c, p.bypass_document_validation));
+  for (size_t k = 0; k < p.prepared.size(); ++k) {
+    if (p.positions[k] >= p.stop_at) break;
+    Status is = validator ? validator->Check(nullptr, p.prepared[k]) : Status::OK();
+    if (is.ok()) is = txn.Insert(*c, p.prepared[k]);
+    if (!is.ok()) {
+      p.write_errors.push_back({p.positions[k], is});
+      if (p.ordered) break;
+      continue;
     }
-    return Status::OK();
-  }, write);
+    p.result.inserted++;
+    p.result.ids.push_back(*p.prepared[k].Get("_id"));
+  }
+  return Status::OK();
+}
+
+InsertResult FinishInsert(PendingInsert& p, const Status& s, storage::Engine& engine) {
+  InsertResult& result = p.result;
   if (!s.ok()) {
     // The whole group failed to commit (or the namespace is invalid): nothing was inserted.
     result.inserted = 0;
     result.ids.clear();
-    write_errors.clear();
     result.errors.clear();
     result.errors.push_back({0, s});
-    return result;
+    return std::move(result);
   }
-  if (!write_errors.empty()) {
-    std::shared_ptr<const storage::Catalog> catalog = engine_->catalog();
-    for (WriteError& e : write_errors) e.status = WithDuplicateKeyInfo(*catalog, std::move(e.status));
+  if (!p.write_errors.empty()) {
+    std::shared_ptr<const storage::Catalog> catalog = engine.catalog();
+    for (WriteError& e : p.write_errors) e.status = WithDuplicateKeyInfo(*catalog, std::move(e.status));
   }
-  result.errors.insert(result.errors.end(), write_errors.begin(), write_errors.end());
+  result.errors.insert(result.errors.end(), p.write_errors.begin(), p.write_errors.end());
   std::sort(result.errors.begin(), result.errors.end(),
             [](const WriteError& a, const WriteError& b) { return a.index < b.index; });
-  if (ordered && result.errors.size() > 1) result.errors.resize(1);
-  return result;
+  if (p.ordered && result.errors.size() > 1) result.errors.resize(1);
+  return std::move(result);
+}
+
+std::shared_ptr<PendingInsert> NewPendingInsert(std::string_view db, std::string_view coll,
+                                                std::vector<bson::Document> docs, bool ordered,
+                                                bool bypass_document_validation) {
+  auto p = std::make_shared<PendingInsert>();
+  p->db = std::string(db);
+  p->coll = std::string(coll);
+  p->ordered = ordered;
+  p->bypass_document_validation = bypass_document_validation;
+  PrepareInsert(*p, std::move(docs));
+  return p;
+}
+}  // namespace
+
+InsertResult Database::Insert(std::string_view db, std::string_view coll,
+                              std::vector<bson::Document> docs, bool ordered,
+                              storage::WriteOptions write, bool bypass_document_validation) {
+  std::shared_ptr<PendingInsert> p = NewPendingInsert(db, coll, std::move(docs), ordered, bypass_document_validation);
+  Status s = engine_->Write([&p](storage::Txn& txn) { return ApplyInsert(*p, txn); }, write);
+  return FinishInsert(*p, s, *engine_);
+}
+
+void Database::InsertAsync(std::string_view db, std::string_view coll, std::vector<bson::Document> docs,
+                           bool ordered, storage::WriteOptions write, bool bypass_document_validation,
+                           std::function<void(InsertResult)> done) {
+  std::shared_ptr<PendingInsert> p = NewPendingInsert(db, coll, std::move(docs), ordered, bypass_document_validation);
+  storage::Engine* engine = engine_.get();
+  engine_->SubmitWrite([p](storage::Txn& txn) { return ApplyInsert(*p, txn); },
+                       [p, engine, done = std::move(done)](Status s) { done(FinishInsert(*p, s, *engine)); },
+                       write);
 }
 
 Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll,

@@ -147,6 +147,12 @@ class Database {
   InsertResult Insert(std::string_view db, std::string_view coll, std::vector<bson::Document> docs,
                       bool ordered = true, storage::WriteOptions write = {},
                       bool bypass_document_validation = false);
+  // The same without waiting: done(result) runs once the write is acknowledged, on the
+  // engine's committing thread (storage::Engine::SubmitWrite: done must be fast and never
+  // block). The calling thread never waits, so an I/O thread may call it.
+  void InsertAsync(std::string_view db, std::string_view coll, std::vector<bson::Document> docs,
+                   bool ordered, storage::WriteOptions write, bool bypass_document_validation,
+                   std::function<void(InsertResult)> done);
   Result<UpdateResult> Update(std::string_view db, std::string_view coll,
                               const UpdateStatement& statement);
   // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.

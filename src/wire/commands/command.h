@@ -67,6 +67,11 @@ struct CommandContext {
   // again on a worker; its reply is discarded.
   bool write_now_only = false;
   bool write_refused = false;
+  // Set by the service when the command may finish later without holding a thread (a small
+  // insert dispatched from an I/O thread). A command that takes up the offer sets `deferred`,
+  // returns any value (discarded), and calls finish_later exactly once, from any thread.
+  std::function<void(Result<bson::Document>)> finish_later;
+  bool deferred = false;
 };
 
 using CommandFn = std::function<Result<bson::Document>(CommandContext&, const bson::Document&)>;

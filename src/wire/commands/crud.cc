@@ -191,6 +191,24 @@ Result<storage::WriteOptions> WriteConcernOptions(const bson::Document& cmd) {
   return out;
 }
 
+// insert's reply from the engine's result.
+Result<bson::Document> InsertReply(const query::InsertResult& r) {
+  bson::Document reply{{"n", static_cast<int32_t>(r.inserted)}};
+  if (!r.errors.empty()) {
+    // A namespace error applies to the whole command, as in mongod.
+    if (r.inserted == 0 && r.errors.size() == 1 &&
+        (r.errors[0].status.code() == ErrorCode::kInvalidNamespace ||
+         r.errors[0].status.code() == query::kCommandNotSupportedOnView)) {
+      return r.errors[0].status;
+    }
+    bson::Array errors;
+    for (const query::WriteError& e : r.errors) errors.push_back(WriteErrorEntry(e.index, e.status));
+    reply.Append("writeErrors", std::move(errors));
+  }
+  reply.Append("ok", 1.0);
+  return reply;
+}
+
 Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"documents", "ordered"}));
@@ -202,28 +220,23 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   for (const bson::Value& v : *items) docs.push_back(v.as_document());
   EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
+  if (ctx.finish_later && !ctx.write_now_only) {
+    // Answered by the engine's committing thread once acknowledged: no thread waits for it.
+    ctx.deferred = true;
+    ctx.db->InsertAsync(ctx.db_name, coll, std::move(docs), ordered.value_or(true), write,
+                        bypass.value_or(false),
+                        [finish = ctx.finish_later](query::InsertResult r) { finish(InsertReply(r)); });
+    return bson::Document();
+  }
   write.only_if_idle = ctx.write_now_only;
   query::InsertResult r = ctx.db->Insert(ctx.db_name, coll, std::move(docs), ordered.value_or(true),
                                          write, bypass.value_or(false));
   if (ctx.write_now_only && r.inserted == 0 && r.errors.size() == 1 &&
       r.errors[0].status.code() == ErrorCode::kLockBusy) {
-    ctx.write_refused = true;  // not run: the service hands the command to a worker
+    ctx.write_refused = true;  // not run: the service hands the command on
     return r.errors[0].status;
   }
-  bson::Document reply{{"n", static_cast<int32_t>(r.inserted)}};
-  if (!r.errors.empty()) {
-    // A namespace error applies to the whole command, as in mongod.
-    if (r.inserted == 0 && r.errors.size() == 1 &&
-        (r.errors[0].status.code() == ErrorCode::kInvalidNamespace ||
-         r.errors[0].status.code() == query::kCommandNotSupportedOnView)) {
-      return r.errors[0].status;
-    }
-    bson::Array errors;
-    for (const query::WriteError& e : r.errors) errors.push_back(WriteError(ctx, e.index, e.status));
-    reply.Append("writeErrors", std::move(errors));
-  }
-  reply.Append("ok", 1.0);
-  return reply;
+  return InsertReply(r);
 }
 
 Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {

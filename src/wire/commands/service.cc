@@ -340,6 +340,9 @@ struct CommandService::Impl {
     std::optional<CommandContext::Await> await;
     bool write_now_only = false;  // in: run on an I/O thread (CommandContext::write_now_only)
     bool write_refused = false;   // out: the engine was busy, nothing ran
+    // in: the command may finish later through this (CommandContext::finish_later)
+    std::function<void(Reply)> finish;
+    bool deferred = false;  // out: it will (the returned reply is empty)
   };
 
   Reply Run(const ConnectionInfo& connection, const Request& request) {
@@ -400,6 +403,11 @@ struct CommandService::Impl {
     ctx.resumed_deadline = state.resumed_deadline;
     ctx.write_now_only = state.write_now_only;
     if (options.enable_test_commands) ctx.after_cursor_checkout = [this] { return CheckoutFailPointStatus(); };
+    if (state.finish) {
+      ctx.finish_later = [this, name, retry_key, finish = state.finish](Result<bson::Document> r) {
+        finish(Finish(name, nullptr, retry_key, std::move(r), false, false));
+      };
+    }
     Result<bson::Document> result = [&]() -> Result<bson::Document> {
       try {
         return it->second.fn(ctx, cmd);
@@ -412,14 +420,26 @@ struct CommandService::Impl {
       state.write_refused = true;
       return Reply();
     }
+    if (ctx.deferred) {
+      state.deferred = true;
+      return Reply();
+    }
     if (ctx.await && result.ok()) {
       state.await = std::move(ctx.await);
       return Reply();
     }
+    return Finish(name, &cmd, retry_key, std::move(result), ctx.change_stream, ctx.close_connection);
+  }
+
+  // A command's result as its reply (remembered for retries of a retryable write). `cmd` is
+  // needed only for find (null for commands finished later).
+  Reply Finish(const std::string& name, const bson::Document* cmd, const std::string& retry_key,
+               Result<bson::Document> result, bool change_stream, bool close_connection) {
+    Reply reply;
     if (result.ok()) {
       reply.body = std::move(result).value();
       if (!reply.body.Has("ok")) reply.body.Append("ok", 1.0);
-      if (name == "find") KeepWithoutTimeout(cmd, reply.body);
+      if (name == "find" && cmd) KeepWithoutTimeout(*cmd, reply.body);
       if (!retry_key.empty()) {
         std::lock_guard lock(retry_mu);
         retry_replies[retry_key] = reply.body;
@@ -431,9 +451,9 @@ struct CommandService::Impl {
       }
     } else {
       reply.body = ErrorReply(result.status());
-      if (ctx.change_stream) AddChangeStreamErrorLabels(result.status().code_number(), &reply.body);
+      if (change_stream) AddChangeStreamErrorLabels(result.status().code_number(), &reply.body);
     }
-    reply.close_connection = ctx.close_connection;
+    reply.close_connection = close_connection;
     return Decorate(std::move(reply));
   }
 
@@ -570,20 +590,11 @@ struct CommandService::Impl {
   // worker. Larger inserts always do: they would hold up the I/O thread's other connections.
   static constexpr size_t kInlineInsertDocs = 16;
   static constexpr size_t kInlineInsertBytes = 64 * 1024;
-  bool WritesInline(const Request& request) {
+  // A small insert (at most kInlineInsertDocs documents, kInlineInsertBytes), no fail point
+  // set: it never needs a worker thread (tried on the I/O thread, or submitted from it).
+  bool SmallInsert(const Request& request) {
     const bson::Document& cmd = request.command;
     if (cmd.empty() || cmd.at(0).name != "insert") return false;
-    bool acked_before_sync = db->engine().options().sync == storage::SyncMode::kOff;
-    if (const bson::Value* wc = cmd.Get("writeConcern"); wc && wc->is_document()) {
-      std::optional<bool> j;
-      bool w0 = false;
-      for (const bson::Field& f : wc->as_document()) {
-        if (f.name == "j" || f.name == "fsync") j = j.value_or(false) || f.value.Truthy();
-        if (f.name == "w" && f.value.is_number()) w0 = f.value.ToDouble() == 0;
-      }
-      acked_before_sync = acked_before_sync || !j.value_or(!w0);
-    }
-    if (!acked_before_sync) return false;
     const bson::Value* docs = cmd.Get("documents");
     if (!docs || !docs->is_array() || docs->as_array().size() > kInlineInsertDocs) return false;
     size_t bytes = 0;
@@ -594,6 +605,22 @@ struct CommandService::Impl {
     }
     std::lock_guard lock(fp_mu);
     return !fail_point.active;
+  }
+
+  // REQUIRES: SmallInsert(request).
+  bool WritesInline(const Request& request) {
+    const bson::Document& cmd = request.command;
+    bool acked_before_sync = db->engine().options().sync == storage::SyncMode::kOff;
+    if (const bson::Value* wc = cmd.Get("writeConcern"); wc && wc->is_document()) {
+      std::optional<bool> j;
+      bool w0 = false;
+      for (const bson::Field& f : wc->as_document()) {
+        if (f.name == "j" || f.name == "fsync") j = j.value_or(false) || f.value.Truthy();
+        if (f.name == "w" && f.value.is_number()) w0 = f.value.ToDouble() == 0;
+      }
+      acked_before_sync = acked_before_sync || !j.value_or(!w0);
+    }
+    return acked_before_sync;
   }
 
   // find {noCursorTimeout: true}: the cursor it opened is never closed for idleness.
@@ -630,14 +657,24 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
     done(impl_->Run(connection, request));
     return;
   }
-  if (impl_->WritesInline(request)) {
-    Impl::RunState state;
-    state.write_now_only = true;
-    Reply reply = impl_->Run(connection, request, state);
-    if (!state.write_refused) {
-      done(std::move(reply));
-      return;
+  if (impl_->SmallInsert(request)) {
+    if (impl_->WritesInline(request)) {
+      Impl::RunState state;
+      state.write_now_only = true;
+      Reply reply = impl_->Run(connection, request, state);
+      if (!state.write_refused) {
+        done(std::move(reply));
+        return;
+      }
     }
+    // Submitted to the engine from here; its committing thread sends the reply. A worker
+    // would only wait for the commit: that is two thread wake-ups more per insert.
+    auto shared_done = std::make_shared<std::function<void(Reply)>>(std::move(done));
+    Impl::RunState state;
+    state.finish = [shared_done](Reply r) { (*shared_done)(std::move(r)); };
+    Reply reply = impl_->Run(connection, request, state);
+    if (!state.deferred) (*shared_done)(std::move(reply));
+    return;
   }
   auto p = std::make_shared<Impl::Pending>();
   p->connection = connection;
