@@ -222,10 +222,10 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
   if (ctx.finish_later && !ctx.write_now_only) {
     // Answered by the engine's committing thread once acknowledged: no thread waits for it.
-    ctx.deferred = true;
     ctx.db->InsertAsync(ctx.db_name, coll, std::move(docs), ordered.value_or(true), write,
                         bypass.value_or(false),
                         [finish = ctx.finish_later](query::InsertResult r) { finish(InsertReply(r)); });
+    ctx.deferred = true;  // after the call: had it thrown, finish_later would never run
     return bson::Document();
   }
   write.only_if_idle = ctx.write_now_only;

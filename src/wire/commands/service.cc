@@ -127,6 +127,17 @@ struct CommandService::Impl {
   std::vector<std::thread> workers;
   bool stopping = false;
 
+  // Commands finishing later (CommandContext::finish_later) that have not finished: their
+  // callbacks use this service, so the destructor waits for them (the engine outlives it).
+  std::mutex deferred_mu;
+  std::condition_variable deferred_cv;
+  int deferred_open = 0;
+  void EndDeferred() {
+    std::lock_guard lock(deferred_mu);
+    // Notified under the lock: once it is released the destructor may run.
+    if (--deferred_open == 0) deferred_cv.notify_all();
+  }
+
   // Retryable writes: (lsid, txnNumber) -> reply, so a retried write is not applied twice.
   std::mutex retry_mu;
   std::list<std::string> retry_order;
@@ -299,6 +310,10 @@ struct CommandService::Impl {
   }
 
   ~Impl() {
+    {
+      std::unique_lock lock(deferred_mu);
+      deferred_cv.wait(lock, [&] { return deferred_open == 0; });
+    }
     hub->Stop();  // no wake may queue work from here on
     {
       std::lock_guard lock(mu);
@@ -404,8 +419,13 @@ struct CommandService::Impl {
     ctx.write_now_only = state.write_now_only;
     if (options.enable_test_commands) ctx.after_cursor_checkout = [this] { return CheckoutFailPointStatus(); };
     if (state.finish) {
+      {
+        std::lock_guard lock(deferred_mu);
+        deferred_open++;
+      }
       ctx.finish_later = [this, name, retry_key, finish = state.finish](Result<bson::Document> r) {
         finish(Finish(name, nullptr, retry_key, std::move(r), false, false));
+        EndDeferred();
       };
     }
     Result<bson::Document> result = [&]() -> Result<bson::Document> {
@@ -416,6 +436,7 @@ struct CommandService::Impl {
         return Status(ErrorCode::kInternalError, std::string("internal error in ") + name + ": " + e.what());
       }
     }();
+    if (state.finish && !ctx.deferred) EndDeferred();  // the offer was not taken
     if (ctx.write_refused) {
       state.write_refused = true;
       return Reply();

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 
 #include "bson/json.h"
@@ -416,6 +418,55 @@ TEST_F(ConformanceTest, OutAndMergeRefuseLinearizableReads) {
   EXPECT_EQ(Code(r), 72);
   EXPECT_EQ(Ok(Run("{aggregate: 'c', pipeline: [{$match: {}}], cursor: {}, readConcern: {level: 'linearizable'}}")), 1.0);
   EXPECT_EQ(Ok(Run("{aggregate: 'c', pipeline: [{$out: 'o'}], cursor: {}, readConcern: {level: 'majority'}}")), 1.0);
+}
+
+
+// ---- small inserts answered by the engine's committing thread ----
+
+// Durable small inserts dispatched from an I/O thread are submitted to the engine and
+// answered by its committing thread; destroying the service waits for every answer (its
+// callbacks use the service), and each reply is the insert's own (n, writeErrors).
+TEST(DeferredInsertTest, EveryDispatchedInsertIsAnsweredBeforeTheServiceGoes) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("eddy-deferred-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  storage::EngineOptions eo;
+  eo.path = dir.string();
+  eo.sync = storage::SyncMode::kOn;
+  auto db = query::Database::Open(eo);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto service = std::make_unique<CommandService>(db->get(), ServiceOptions{});
+  std::mutex mu;
+  std::vector<bson::Document> replies;
+  constexpr int kInserts = 200;
+  for (int i = 0; i < kInserts; ++i) {
+    Request r;
+    // The last one repeats an _id: a write error in the reply, not a failed command.
+    r.command = J("{insert: 'c', documents: [{_id: " + std::to_string(i == kInserts - 1 ? 0 : i) + "}]}");
+    r.db = "test";
+    service->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
+      std::lock_guard lock(mu);
+      replies.push_back(std::move(reply.body));
+    });
+  }
+  service.reset();  // waits for the answers still on their way
+  ASSERT_EQ(replies.size(), static_cast<size_t>(kInserts));
+  int ok = 0, duplicates = 0;
+  for (const bson::Document& r : replies) {
+    if (r.Get("ok")->ToDouble() != 1.0) continue;
+    if (const bson::Value* errors = r.Get("writeErrors")) {
+      duplicates += errors->as_array().at(0).as_document().Get("code")->ToInt64() == 11000;
+    } else if (r.Get("n")->ToInt64() == 1) {
+      ++ok;
+    }
+  }
+  EXPECT_EQ(ok, kInserts - 1);
+  EXPECT_EQ(duplicates, 1);
+  auto n = (*db)->Count("test", "c", bson::Document());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, kInserts - 1);
+  db->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
