@@ -593,10 +593,19 @@ void Database::InsertAsync(std::string_view db, std::string_view coll, std::vect
                        write);
 }
 
-Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll,
-                                      const UpdateStatement& st) {
+namespace {
+// One update statement on its way through the engine (shared by Update and UpdateAsync).
+struct PendingUpdate {
+  std::string db, coll;
+  UpdateStatement st;
+  CompiledFilter cf;
+  query::Update update;
+  UpdateResult result;
+};
+
+Result<std::shared_ptr<PendingUpdate>> PrepareUpdate(std::string_view db, std::string_view coll,
+                                                     const UpdateStatement& st) {
   EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(st.filter, st.let, st.collation));
-  const Matcher& matcher = cf.matcher;
   const bson::Array* filters = st.array_filters ? &*st.array_filters : nullptr;
   if (st.pipeline && filters) {
     return Status(ErrorCode::kFailedToParse,
@@ -608,60 +617,85 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
   if (update.is_replacement() && st.multi) {
     return Status(ErrorCode::kFailedToParse, "multi update is not supported for replacement-style update");
   }
-  UpdateResult result;
-  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
-    storage::CollectionPtr c = txn.catalog().Find(db, coll);
-    std::vector<std::pair<bson::Document, MatchDetails>> targets;
-    std::optional<CollectionValidator> validator;
-    if (c) {
-      if (IsView(*c)) return NotSupportedOnView(db, coll);
-      EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, st.bypass_document_validation));
-      PlanIterator it(&txn, *c, ChoosePlan(*c, st.filter, nullptr, cf.collator.get()));
-      std::string_view raw;
-      while (it.Next(&raw)) {
-        EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
-        MatchDetails details;
-        EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc, &details));
-        if (!m) continue;
-        targets.emplace_back(std::move(doc), details);
-        if (!st.multi) break;
-      }
-      EDDY_RETURN_IF_ERROR(it.status());
+  auto p = std::make_shared<PendingUpdate>(PendingUpdate{std::string(db), std::string(coll), st,
+                                                         std::move(cf), std::move(update), {}});
+  return p;
+}
+
+// Runs on the sequencer: finds the targets and applies the update (or the upsert).
+Status ApplyUpdate(PendingUpdate& p, storage::Txn& txn) {
+  storage::CollectionPtr c = txn.catalog().Find(p.db, p.coll);
+  std::vector<std::pair<bson::Document, MatchDetails>> targets;
+  std::optional<CollectionValidator> validator;
+  if (c) {
+    if (IsView(*c)) return NotSupportedOnView(p.db, p.coll);
+    EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, p.st.bypass_document_validation));
+    PlanIterator it(&txn, *c, ChoosePlan(*c, p.st.filter, nullptr, p.cf.collator.get()));
+    std::string_view raw;
+    while (it.Next(&raw)) {
+      EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+      MatchDetails details;
+      EDDY_ASSIGN_OR_RETURN(bool m, p.cf.matcher.MatchesOrError(doc, &details));
+      if (!m) continue;
+      targets.emplace_back(std::move(doc), details);
+      if (!p.st.multi) break;
     }
-    UpdateContext ctx;
-    ctx.now = txn.now();
-    for (auto& [doc, details] : targets) {
-      ctx.positional_index = details.array_index;
-      EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update.Apply(doc, ctx));
-      result.matched++;
-      if (!out.modified) continue;
-      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(&doc, out.document));
-      bson::Document ud;
-      if (!update.is_replacement()) ud = out.description.ToDocument();
-      EDDY_RETURN_IF_ERROR(txn.Update(*c, doc, out.document,
-                                      update.is_replacement() ? storage::WriteOp::kReplace
-                                                              : storage::WriteOp::kUpdate,
-                                      update.is_replacement() ? nullptr : &ud));
-      result.modified++;
+    EDDY_RETURN_IF_ERROR(it.status());
+  }
+  UpdateContext ctx;
+  ctx.now = txn.now();
+  for (auto& [doc, details] : targets) {
+    ctx.positional_index = details.array_index;
+    EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, p.update.Apply(doc, ctx));
+    p.result.matched++;
+    if (!out.modified) continue;
+    if (validator) EDDY_RETURN_IF_ERROR(validator->Check(&doc, out.document));
+    bson::Document ud;
+    if (!p.update.is_replacement()) ud = out.description.ToDocument();
+    EDDY_RETURN_IF_ERROR(txn.Update(*c, doc, out.document,
+                                    p.update.is_replacement() ? storage::WriteOp::kReplace
+                                                            : storage::WriteOp::kUpdate,
+                                    p.update.is_replacement() ? nullptr : &ud));
+    p.result.modified++;
+  }
+  if (targets.empty() && p.st.upsert) {
+    ctx.positional_index.reset();
+    ctx.is_upsert_insert = true;
+    EDDY_ASSIGN_OR_RETURN(bson::Document doc, p.update.BuildUpsertDocument(p.st.filter, ctx));
+    doc = WithId(std::move(doc));
+    EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
+    EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(p.db, p.coll));
+    if (!validator) {
+      EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, p.st.bypass_document_validation));
     }
-    if (targets.empty() && st.upsert) {
-      ctx.positional_index.reset();
-      ctx.is_upsert_insert = true;
-      EDDY_ASSIGN_OR_RETURN(bson::Document doc, update.BuildUpsertDocument(st.filter, ctx));
-      doc = WithId(std::move(doc));
-      EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
-      EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(db, coll));
-      if (!validator) {
-        EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, st.bypass_document_validation));
-      }
-      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(nullptr, doc));
-      EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
-      result.upserted_id = *doc.Get("_id");
-    }
-    return Status::OK();
-  }, st.write);
-  if (!s.ok()) return WithDuplicateKeyInfo(*engine_->catalog(), std::move(s));
-  return result;
+    if (validator) EDDY_RETURN_IF_ERROR(validator->Check(nullptr, doc));
+    EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
+    p.result.upserted_id = *doc.Get("_id");
+  }
+  return Status::OK();
+}
+
+Result<UpdateResult> FinishUpdate(PendingUpdate& p, Status s, storage::Engine& engine) {
+  if (!s.ok()) return WithDuplicateKeyInfo(*engine.catalog(), std::move(s));
+  return std::move(p.result);
+}
+}  // namespace
+
+Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll,
+                                      const UpdateStatement& st) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingUpdate> p, PrepareUpdate(db, coll, st));
+  Status s = engine_->Write([&p](storage::Txn& txn) { return ApplyUpdate(*p, txn); }, st.write);
+  return FinishUpdate(*p, std::move(s), *engine_);
+}
+
+Status Database::UpdateAsync(std::string_view db, std::string_view coll, const UpdateStatement& st,
+                             std::function<void(Result<UpdateResult>)> done) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingUpdate> p, PrepareUpdate(db, coll, st));
+  storage::Engine* engine = engine_.get();
+  engine_->SubmitWrite([p](storage::Txn& txn) { return ApplyUpdate(*p, txn); },
+                       [p, engine, done = std::move(done)](Status s) { done(FinishUpdate(*p, std::move(s), *engine)); },
+                       st.write);
+  return Status::OK();
 }
 
 Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,

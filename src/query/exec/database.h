@@ -155,6 +155,11 @@ class Database {
                    std::function<void(InsertResult)> done);
   Result<UpdateResult> Update(std::string_view db, std::string_view coll,
                               const UpdateStatement& statement);
+  // The same without waiting: errors found before the write (the filter, the update) are
+  // returned at once and done is not called; otherwise done runs once on the engine's
+  // committing thread (see InsertAsync).
+  Status UpdateAsync(std::string_view db, std::string_view coll, const UpdateStatement& statement,
+                     std::function<void(Result<UpdateResult>)> done);
   // limit 1: deleteOne; 0: deleteMany. Returns the number deleted.
   Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
                          int64_t limit, const LetAndCollation& options = {},

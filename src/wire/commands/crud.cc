@@ -239,6 +239,75 @@ Result<bson::Document> Insert(CommandContext& ctx, const bson::Document& cmd) {
   return InsertReply(r);
 }
 
+// One update statement {q, u, multi, upsert, arrayFilters, collation, ...} as the engine's.
+Result<query::UpdateStatement> ParseUpdateStatement(const bson::Document& u, const bson::Document& let,
+                                                    storage::WriteOptions write, bool bypass) {
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(u, "q"));
+  const bson::Value* uv = u.Get("u");
+  if (!q || !uv) {
+    return Status(static_cast<ErrorCode>(40414),
+                  std::string("BSON field 'update.updates.") + (q ? "u" : "q") +
+                      "' is missing but a required field");
+  }
+  if (!uv->is_document() && !uv->is_array()) {
+    return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
+  }
+  query::UpdateStatement st;
+  st.filter = *q;
+  st.let = let;
+  if (uv->is_array()) {
+    st.pipeline = uv->as_array();
+  } else {
+    st.update = uv->as_document();
+  }
+  EDDY_ASSIGN_OR_RETURN(st.collation, CollationField(u, "update.updates"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> multi, GetBool(u, "multi"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<bool> upsert, GetBool(u, "upsert"));
+  st.multi = multi.value_or(false);
+  st.upsert = upsert.value_or(false);
+  EDDY_ASSIGN_OR_RETURN(const bson::Array* af, GetArray(u, "arrayFilters"));
+  if (af) st.array_filters = *af;
+  st.write = write;
+  st.bypass_document_validation = bypass;
+  return st;
+}
+
+// update's reply, built statement by statement: n counts matched and upserted documents.
+struct UpdateTally {
+  int64_t n = 0, modified = 0;
+  bson::Array upserted, errors;
+
+  // Adds statement i's outcome. A namespace error fails the whole command (returned).
+  Status Add(size_t i, const Result<query::UpdateResult>& r) {
+    if (!r.ok()) {
+      if (r.status().code() == ErrorCode::kInvalidNamespace) return r.status();
+      errors.push_back(WriteErrorEntry(i, r.status()));
+      return Status::OK();
+    }
+    n += r->matched;
+    modified += r->modified;
+    if (r->upserted_id) {
+      n += 1;
+      upserted.push_back(bson::Document{{"index", static_cast<int32_t>(i)}, {"_id", *r->upserted_id}});
+    }
+    return Status::OK();
+  }
+  bson::Document Reply() {
+    bson::Document reply{{"n", static_cast<int32_t>(n)}};
+    if (!upserted.empty()) reply.Append("upserted", std::move(upserted));
+    reply.Append("nModified", static_cast<int32_t>(modified));
+    if (!errors.empty()) reply.Append("writeErrors", std::move(errors));
+    reply.Append("ok", 1.0);
+    return reply;
+  }
+};
+
+Result<bson::Document> SingleUpdateReply(const Result<query::UpdateResult>& r) {
+  UpdateTally t;
+  EDDY_RETURN_IF_ERROR(t.Add(0, r));
+  return t.Reply();
+}
+
 Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"updates", "ordered"}));
@@ -254,59 +323,33 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_RETURN_IF_ERROR(CheckStatementFields(*items, "update.updates",
                                             {"q", "u", "multi", "upsert", "arrayFilters", "hint",
                                              "collation", "c", "upsertSupplied"}));
-  int64_t n = 0, modified = 0;
-  bson::Array upserted, errors;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const bson::Document& u = (*items)[i].as_document();
-    Status s = [&]() -> Status {
-      EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(u, "q"));
-      const bson::Value* uv = u.Get("u");
-      if (!q || !uv) {
-        return Status(static_cast<ErrorCode>(40414),
-                      std::string("BSON field 'update.updates.") + (q ? "u" : "q") +
-                          "' is missing but a required field");
+  if (ctx.finish_later && items->size() == 1) {
+    // One statement (updateOne/updateMany/replaceOne): answered by the engine's committing
+    // thread once acknowledged; an error found before the write is answered now.
+    Result<query::UpdateStatement> st =
+        ParseUpdateStatement((*items)[0].as_document(), let, write, bypass.value_or(false));
+    Status s = st.status();
+    if (st.ok()) {
+      s = ctx.db->UpdateAsync(ctx.db_name, coll, *st, [finish = ctx.finish_later](Result<query::UpdateResult> r) {
+        finish(SingleUpdateReply(r));
+      });
+      if (s.ok()) {
+        ctx.deferred = true;
+        return bson::Document();
       }
-      if (!uv->is_document() && !uv->is_array()) {
-        return Status(ErrorCode::kFailedToParse, "Update argument must be either an object or an array");
-      }
-      query::UpdateStatement st;
-      st.filter = *q;
-      st.let = let;
-      if (uv->is_array()) {
-        st.pipeline = uv->as_array();
-      } else {
-        st.update = uv->as_document();
-      }
-      EDDY_ASSIGN_OR_RETURN(st.collation, CollationField(u, "update.updates"));
-      EDDY_ASSIGN_OR_RETURN(std::optional<bool> multi, GetBool(u, "multi"));
-      EDDY_ASSIGN_OR_RETURN(std::optional<bool> upsert, GetBool(u, "upsert"));
-      st.multi = multi.value_or(false);
-      st.upsert = upsert.value_or(false);
-      EDDY_ASSIGN_OR_RETURN(const bson::Array* af, GetArray(u, "arrayFilters"));
-      if (af) st.array_filters = *af;
-      st.write = write;
-      st.bypass_document_validation = bypass.value_or(false);
-      EDDY_ASSIGN_OR_RETURN(query::UpdateResult r, ctx.db->Update(ctx.db_name, coll, st));
-      n += r.matched;
-      modified += r.modified;
-      if (r.upserted_id) {
-        n += 1;
-        upserted.push_back(bson::Document{{"index", static_cast<int32_t>(i)}, {"_id", *r.upserted_id}});
-      }
-      return Status::OK();
-    }();
-    if (!s.ok()) {
-      if (s.code() == ErrorCode::kInvalidNamespace) return s;
-      errors.push_back(WriteError(ctx, i, s));
-      if (ordered) break;
     }
+    return SingleUpdateReply(s);
   }
-  bson::Document reply{{"n", static_cast<int32_t>(n)}};
-  if (!upserted.empty()) reply.Append("upserted", std::move(upserted));
-  reply.Append("nModified", static_cast<int32_t>(modified));
-  if (!errors.empty()) reply.Append("writeErrors", std::move(errors));
-  reply.Append("ok", 1.0);
-  return reply;
+  UpdateTally tally;
+  for (size_t i = 0; i < items->size(); ++i) {
+    Result<query::UpdateStatement> st =
+        ParseUpdateStatement((*items)[i].as_document(), let, write, bypass.value_or(false));
+    Result<query::UpdateResult> r = st.ok() ? ctx.db->Update(ctx.db_name, coll, *st)
+                                            : Result<query::UpdateResult>(st.status());
+    EDDY_RETURN_IF_ERROR(tally.Add(i, r));
+    if (!r.ok() && ordered) break;
+  }
+  return tally.Reply();
 }
 
 Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {

@@ -611,15 +611,20 @@ struct CommandService::Impl {
   // worker. Larger inserts always do: they would hold up the I/O thread's other connections.
   static constexpr size_t kInlineInsertDocs = 16;
   static constexpr size_t kInlineInsertBytes = 64 * 1024;
-  // A small insert (at most kInlineInsertDocs documents, kInlineInsertBytes), no fail point
-  // set: it never needs a worker thread (tried on the I/O thread, or submitted from it).
-  bool SmallInsert(const Request& request) {
+  // A small write, no fail point set: an insert of at most kInlineInsertDocs documents, or
+  // an update of one statement, within kInlineInsertBytes. It never needs a worker thread
+  // (an insert may run on the I/O thread; either is submitted from it otherwise).
+  bool SmallWrite(const Request& request) {
     const bson::Document& cmd = request.command;
-    if (cmd.empty() || cmd.at(0).name != "insert") return false;
-    const bson::Value* docs = cmd.Get("documents");
-    if (!docs || !docs->is_array() || docs->as_array().size() > kInlineInsertDocs) return false;
+    if (cmd.empty()) return false;
+    const std::string& name = cmd.at(0).name;
+    const bool insert = name == "insert";
+    if (!insert && name != "update") return false;
+    const bson::Value* items = cmd.Get(insert ? "documents" : "updates");
+    if (!items || !items->is_array()) return false;
+    if (items->as_array().size() > (insert ? kInlineInsertDocs : 1)) return false;
     size_t bytes = 0;
-    for (const bson::Value& d : docs->as_array()) {
+    for (const bson::Value& d : items->as_array()) {
       if (!d.is_document()) return false;  // the worker reports the error
       bytes += bson::EncodedSize(d.as_document());
       if (bytes > kInlineInsertBytes) return false;
@@ -628,7 +633,7 @@ struct CommandService::Impl {
     return !fail_point.active;
   }
 
-  // REQUIRES: SmallInsert(request).
+  // REQUIRES: SmallWrite(request) and an insert.
   bool WritesInline(const Request& request) {
     const bson::Document& cmd = request.command;
     bool acked_before_sync = db->engine().options().sync == storage::SyncMode::kOff;
@@ -678,8 +683,8 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
     done(impl_->Run(connection, request));
     return;
   }
-  if (impl_->SmallInsert(request)) {
-    if (impl_->WritesInline(request)) {
+  if (impl_->SmallWrite(request)) {
+    if (request.command.at(0).name == "insert" && impl_->WritesInline(request)) {
       Impl::RunState state;
       state.write_now_only = true;
       Reply reply = impl_->Run(connection, request, state);
@@ -689,7 +694,7 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
       }
     }
     // Submitted to the engine from here; its committing thread sends the reply. A worker
-    // would only wait for the commit: that is two thread wake-ups more per insert.
+    // would only wait for the commit: that is two thread wake-ups more per write.
     auto shared_done = std::make_shared<std::function<void(Reply)>>(std::move(done));
     Impl::RunState state;
     state.finish = [shared_done](Reply r) { (*shared_done)(std::move(r)); };

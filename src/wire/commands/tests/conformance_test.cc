@@ -469,5 +469,57 @@ TEST(DeferredInsertTest, EveryDispatchedInsertIsAnsweredBeforeTheServiceGoes) {
   std::filesystem::remove_all(dir);
 }
 
+
+// One-statement updates take the same path: each $inc is applied exactly once, in dispatch
+// order, an upsert reports its _id, and a bad update operator is answered at once.
+TEST(DeferredInsertTest, OneStatementUpdatesAreAnsweredByTheCommittingThread) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("eddy-deferred-update-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  storage::EngineOptions eo;
+  eo.path = dir.string();
+  eo.sync = storage::SyncMode::kOn;
+  auto db = query::Database::Open(eo);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto service = std::make_unique<CommandService>(db->get(), ServiceOptions{});
+  std::mutex mu;
+  std::vector<bson::Document> replies;
+  auto dispatch = [&](std::string_view json) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    service->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
+      std::lock_guard lock(mu);
+      replies.push_back(std::move(reply.body));
+    });
+  };
+  dispatch("{insert: 'c', documents: [{_id: 1, n: 0}]}");
+  for (int i = 0; i < 100; ++i) dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$inc: {n: 1}}}]}");
+  dispatch("{update: 'c', updates: [{q: {_id: 2}, u: {$set: {n: 7}}, upsert: true}]}");
+  dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$bogus: {n: 1}}}]}");
+  service.reset();
+  ASSERT_EQ(replies.size(), 103u);
+  int modified = 0, upserts = 0, refused = 0;
+  for (const bson::Document& r : replies) {
+    ASSERT_EQ(r.Get("ok")->ToDouble(), 1.0) << Shell(bson::Value(r));
+    if (const bson::Value* e = r.Get("writeErrors")) {
+      refused += e->as_array().at(0).as_document().Get("code")->ToInt64() != 0;
+    } else if (r.Get("upserted")) {
+      upserts++;
+    } else if (r.Has("nModified")) {
+      modified += static_cast<int>(r.Get("nModified")->ToInt64());
+    }
+  }
+  EXPECT_EQ(modified, 100);
+  EXPECT_EQ(upserts, 1);
+  EXPECT_EQ(refused, 1);
+  auto docs = (*db)->Find("test", "c", {});
+  ASSERT_TRUE(docs.ok());
+  ASSERT_EQ(docs->size(), 2u);
+  EXPECT_EQ(Shell(bson::Value((*docs)[0])), "{_id: 1, n: 100}");
+  db->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace eddy::wire
