@@ -403,10 +403,18 @@ TEST_F(EngineTest, WriteAheadLogStaysBounded) {
     if (i % 500 == 0) most = std::max(most, wal_bytes());
   }
   most = std::max(most, wal_bytes());
-  // Unbounded, the WAL grows with everything written (~36 MB here); bounded, it stays within
-  // a few flushes of the limit (flushes run in the background: the bound is not exact, and a
-  // loaded machine's flushes lag further: 16 MB was seen under CI's parallel tests).
-  EXPECT_LT(most, uint64_t{24} << 20) << most;
+  // Unbounded, the WAL keeps everything written (~36 MB here) for as long as the rarely
+  // written column families go unflushed. Bounded, writes past the limit flush them, so the
+  // WAL comes back near the limit while writes go on. The peak is not the property: flushes
+  // run in the background and lag a fast writer, more so on a loaded machine (27 MB was seen
+  // under CI's parallel tests).
+  uint64_t settled = wal_bytes();
+  for (int i = 0; i < 400 && settled >= (uint64_t{4} << 20); ++i) {
+    ASSERT_TRUE(Insert("d", "{_id: " + std::to_string(i) + "}").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    settled = wal_bytes();
+  }
+  EXPECT_LT(settled, uint64_t{4} << 20) << "peak " << most;
 }
 
 // unjournaled_sync_delay: the fsync of writes already acknowledged (j:false) waits for more
