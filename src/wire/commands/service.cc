@@ -607,8 +607,9 @@ struct CommandService::Impl {
   // running --sync off) is tried on the calling I/O thread: when the engine's pipeline is idle
   // the write costs its own work only, where a hop to a worker and back costs two thread
   // wake-ups (measured on the 2-core VM, `wire_bench_mongoc --only insert_one`: the hops were
-  // a third of a j:false insert's round trip). A busy engine refuses and the insert goes to a
-  // worker. Larger inserts always do: they would hold up the I/O thread's other connections.
+  // a third of a j:false insert's round trip). A busy engine refuses and the insert is
+  // submitted instead (see Dispatch). Larger writes go to a worker: their parsing and
+  // validation would hold up the I/O thread's other connections.
   static constexpr size_t kInlineInsertDocs = 16;
   static constexpr size_t kInlineInsertBytes = 64 * 1024;
   // A small write, no fail point set: an insert of at most kInlineInsertDocs documents, or
