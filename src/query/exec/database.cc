@@ -698,35 +698,67 @@ Status Database::UpdateAsync(std::string_view db, std::string_view coll, const U
   return Status::OK();
 }
 
+namespace {
+// One delete statement on its way through the engine (shared by Delete and DeleteAsync).
+struct PendingDelete {
+  std::string db, coll;
+  bson::Document filter;
+  int64_t limit = 0;
+  CompiledFilter cf;
+  int64_t deleted = 0;
+};
+
+// Runs on the sequencer: finds the targets and deletes them.
+Status ApplyDelete(PendingDelete& p, storage::Txn& txn) {
+  storage::CollectionPtr c = txn.catalog().Find(p.db, p.coll);
+  if (!c) return Status::OK();
+  if (IsView(*c)) return NotSupportedOnView(p.db, p.coll);
+  std::vector<bson::Document> targets;
+  PlanIterator it(&txn, *c, ChoosePlan(*c, p.filter, nullptr, p.cf.collator.get()));
+  std::string_view raw;
+  while (it.Next(&raw)) {
+    EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+    EDDY_ASSIGN_OR_RETURN(bool m, p.cf.matcher.MatchesOrError(doc));
+    if (!m) continue;
+    targets.push_back(std::move(doc));
+    if (p.limit > 0 && static_cast<int64_t>(targets.size()) >= p.limit) break;
+  }
+  EDDY_RETURN_IF_ERROR(it.status());
+  for (const bson::Document& doc : targets) {
+    EDDY_RETURN_IF_ERROR(txn.Delete(*c, doc));
+    p.deleted++;
+  }
+  return Status::OK();
+}
+
+Result<std::shared_ptr<PendingDelete>> PrepareDelete(std::string_view db, std::string_view coll,
+                                                     const bson::Document& filter, int64_t limit,
+                                                     const LetAndCollation& options) {
+  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(filter, options.let, options.collation));
+  return std::make_shared<PendingDelete>(
+      PendingDelete{std::string(db), std::string(coll), filter, limit, std::move(cf), 0});
+}
+}  // namespace
+
 Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
                                  const bson::Document& filter, int64_t limit,
                                  const LetAndCollation& options, storage::WriteOptions write) {
-  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(filter, options.let, options.collation));
-  const Matcher& matcher = cf.matcher;
-  int64_t deleted = 0;
-  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
-    storage::CollectionPtr c = txn.catalog().Find(db, coll);
-    if (!c) return Status::OK();
-    if (IsView(*c)) return NotSupportedOnView(db, coll);
-    std::vector<bson::Document> targets;
-    PlanIterator it(&txn, *c, ChoosePlan(*c, filter, nullptr, cf.collator.get()));
-    std::string_view raw;
-    while (it.Next(&raw)) {
-      EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
-      EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc));
-      if (!m) continue;
-      targets.push_back(std::move(doc));
-      if (limit > 0 && static_cast<int64_t>(targets.size()) >= limit) break;
-    }
-    EDDY_RETURN_IF_ERROR(it.status());
-    for (const bson::Document& doc : targets) {
-      EDDY_RETURN_IF_ERROR(txn.Delete(*c, doc));
-      deleted++;
-    }
-    return Status::OK();
-  }, write);
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingDelete> p, PrepareDelete(db, coll, filter, limit, options));
+  Status s = engine_->Write([&p](storage::Txn& txn) { return ApplyDelete(*p, txn); }, write);
   if (!s.ok()) return s;
-  return deleted;
+  return p->deleted;
+}
+
+Status Database::DeleteAsync(std::string_view db, std::string_view coll, const bson::Document& filter,
+                             int64_t limit, const LetAndCollation& options, storage::WriteOptions write,
+                             std::function<void(Result<int64_t>)> done) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingDelete> p, PrepareDelete(db, coll, filter, limit, options));
+  engine_->SubmitWrite([p](storage::Txn& txn) { return ApplyDelete(*p, txn); },
+                       [p, done = std::move(done)](Status s) {
+                         done(s.ok() ? Result<int64_t>(p->deleted) : Result<int64_t>(std::move(s)));
+                       },
+                       write);
+  return Status::OK();
 }
 
 Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::string_view coll,

@@ -164,6 +164,10 @@ class Database {
   Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
                          int64_t limit, const LetAndCollation& options = {},
                          storage::WriteOptions write = {});
+  // The same without waiting (see UpdateAsync).
+  Status DeleteAsync(std::string_view db, std::string_view coll, const bson::Document& filter,
+                     int64_t limit, const LetAndCollation& options, storage::WriteOptions write,
+                     std::function<void(Result<int64_t>)> done);
 
   // Atomically finds the first document by filter and sort, then updates or removes it.
   Result<FindAndModifyResult> FindAndModify(std::string_view db, std::string_view coll,

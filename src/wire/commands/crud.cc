@@ -102,12 +102,6 @@ Status RefuseView(CommandContext& ctx, std::string_view coll) {
   return Status::OK();
 }
 
-// A writeErrors entry: {index, code, [keyPattern, keyValue | errInfo], errmsg} as mongod 7.0
-// gives it (the extra fields come with the status from the query layer).
-bson::Document WriteError(CommandContext&, size_t index, const Status& s) {
-  return WriteErrorEntry(index, s);
-}
-
 // The command's `let` ({} when absent); not a document: TypeMismatch naming the field.
 Result<bson::Document> CommandLet(const bson::Document& cmd) {
   const bson::Value* v = cmd.Get("let");
@@ -352,6 +346,57 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
   return tally.Reply();
 }
 
+// One delete statement {q, limit, collation, hint}.
+struct DeleteStatement {
+  bson::Document filter;
+  int64_t limit = 0;
+  query::LetAndCollation lc;
+};
+Result<DeleteStatement> ParseDeleteStatement(const bson::Document& d, const bson::Document& let) {
+  EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(d, "q"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(d, "limit"));
+  if (!q || !limit) {
+    return Status(static_cast<ErrorCode>(40414),
+                  std::string("BSON field 'delete.deletes.") + (q ? "limit" : "q") +
+                      "' is missing but a required field");
+  }
+  if (*limit != 0 && *limit != 1) {
+    return Status(ErrorCode::kFailedToParse, "The limit field in delete objects must be 0 or 1. Got " +
+                                                 std::to_string(*limit));
+  }
+  DeleteStatement st;
+  st.filter = *q;
+  st.limit = *limit;
+  st.lc.let = let;
+  EDDY_ASSIGN_OR_RETURN(st.lc.collation, CollationField(d, "delete.deletes"));
+  return st;
+}
+
+// delete's reply from each statement's outcome, in order.
+struct DeleteTally {
+  int64_t n = 0;
+  bson::Array errors;
+  void Add(size_t i, const Result<int64_t>& r) {
+    if (r.ok()) {
+      n += *r;
+    } else {
+      errors.push_back(WriteErrorEntry(i, r.status()));
+    }
+  }
+  bson::Document Reply() {
+    bson::Document reply{{"n", static_cast<int32_t>(n)}};
+    if (!errors.empty()) reply.Append("writeErrors", std::move(errors));
+    reply.Append("ok", 1.0);
+    return reply;
+  }
+};
+
+bson::Document SingleDeleteReply(const Result<int64_t>& r) {
+  DeleteTally t;
+  t.Add(0, r);
+  return t.Reply();
+}
+
 Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"deletes", "ordered"}));
@@ -363,38 +408,30 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(storage::WriteOptions write, WriteConcernOptions(cmd));
   EDDY_RETURN_IF_ERROR(
       CheckStatementFields(*items, "delete.deletes", {"q", "limit", "collation", "hint"}));
-  int64_t n = 0;
-  bson::Array errors;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const bson::Document& d = (*items)[i].as_document();
-    Status s = [&]() -> Status {
-      EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(d, "q"));
-      EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(d, "limit"));
-      if (!q || !limit) {
-        return Status(static_cast<ErrorCode>(40414),
-                      std::string("BSON field 'delete.deletes.") + (q ? "limit" : "q") +
-                          "' is missing but a required field");
+  if (ctx.finish_later && items->size() == 1) {
+    // One statement (deleteOne/deleteMany): answered by the engine's committing thread once
+    // acknowledged; an error found before the write is answered now.
+    Result<DeleteStatement> st = ParseDeleteStatement((*items)[0].as_document(), let);
+    Status s = st.status();
+    if (st.ok()) {
+      s = ctx.db->DeleteAsync(ctx.db_name, coll, st->filter, st->limit, st->lc, write,
+                              [finish = ctx.finish_later](Result<int64_t> r) { finish(SingleDeleteReply(r)); });
+      if (s.ok()) {
+        ctx.deferred = true;
+        return bson::Document();
       }
-      if (*limit != 0 && *limit != 1) {
-        return Status(ErrorCode::kFailedToParse, "The limit field in delete objects must be 0 or 1. Got " +
-                                                     std::to_string(*limit));
-      }
-      query::LetAndCollation lc;
-      lc.let = let;
-      EDDY_ASSIGN_OR_RETURN(lc.collation, CollationField(d, "delete.deletes"));
-      EDDY_ASSIGN_OR_RETURN(int64_t deleted, ctx.db->Delete(ctx.db_name, coll, *q, *limit, lc, write));
-      n += deleted;
-      return Status::OK();
-    }();
-    if (!s.ok()) {
-      errors.push_back(WriteError(ctx, i, s));
-      if (ordered) break;
     }
+    return SingleDeleteReply(s);
   }
-  bson::Document reply{{"n", static_cast<int32_t>(n)}};
-  if (!errors.empty()) reply.Append("writeErrors", std::move(errors));
-  reply.Append("ok", 1.0);
-  return reply;
+  DeleteTally tally;
+  for (size_t i = 0; i < items->size(); ++i) {
+    Result<DeleteStatement> st = ParseDeleteStatement((*items)[i].as_document(), let);
+    Result<int64_t> r = st.ok() ? ctx.db->Delete(ctx.db_name, coll, st->filter, st->limit, st->lc, write)
+                                : Result<int64_t>(st.status());
+    tally.Add(i, r);
+    if (!r.ok() && ordered) break;
+  }
+  return tally.Reply();
 }
 
 Result<bson::Document> Find(CommandContext& ctx, const bson::Document& cmd) {

@@ -613,15 +613,15 @@ struct CommandService::Impl {
   static constexpr size_t kInlineInsertDocs = 16;
   static constexpr size_t kInlineInsertBytes = 64 * 1024;
   // A small write, no fail point set: an insert of at most kInlineInsertDocs documents, or
-  // an update of one statement, within kInlineInsertBytes. It never needs a worker thread
+  // an update or delete of one statement, within kInlineInsertBytes. It never needs a worker thread
   // (an insert may run on the I/O thread; either is submitted from it otherwise).
   bool SmallWrite(const Request& request) {
     const bson::Document& cmd = request.command;
     if (cmd.empty()) return false;
     const std::string& name = cmd.at(0).name;
     const bool insert = name == "insert";
-    if (!insert && name != "update") return false;
-    const bson::Value* items = cmd.Get(insert ? "documents" : "updates");
+    if (!insert && name != "update" && name != "delete") return false;
+    const bson::Value* items = cmd.Get(insert ? "documents" : name == "update" ? "updates" : "deletes");
     if (!items || !items->is_array()) return false;
     if (items->as_array().size() > (insert ? kInlineInsertDocs : 1)) return false;
     size_t bytes = 0;

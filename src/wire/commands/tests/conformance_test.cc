@@ -470,9 +470,10 @@ TEST(DeferredInsertTest, EveryDispatchedInsertIsAnsweredBeforeTheServiceGoes) {
 }
 
 
-// One-statement updates take the same path: each $inc is applied exactly once, in dispatch
-// order, an upsert reports its _id, and a bad update operator is answered at once.
-TEST(DeferredInsertTest, OneStatementUpdatesAreAnsweredByTheCommittingThread) {
+// One-statement updates and deletes take the same path: each $inc is applied exactly once, in
+// dispatch order, an upsert reports its _id, each delete reports what it removed, and a bad
+// update operator or delete limit is answered at once.
+TEST(DeferredInsertTest, OneStatementUpdatesAndDeletesAreAnsweredByTheCommittingThread) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("eddy-deferred-update-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -497,8 +498,40 @@ TEST(DeferredInsertTest, OneStatementUpdatesAreAnsweredByTheCommittingThread) {
   for (int i = 0; i < 100; ++i) dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$inc: {n: 1}}}]}");
   dispatch("{update: 'c', updates: [{q: {_id: 2}, u: {$set: {n: 7}}, upsert: true}]}");
   dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$bogus: {n: 1}}}]}");
+  // Deletes too: 16 documents (a small insert, so it takes the same path: requests of one
+  // connection never overlap, these do), ten deleteOne of one each and a deleteMany of the
+  // rest; a limit of 2 is answered at once with a write error.
+  dispatch("{insert: 'd', documents: [" + [] {
+    std::string docs;
+    for (int i = 0; i < 16; ++i) docs += (i ? ", {_id: " : "{_id: ") + std::to_string(i) + "}";
+    return docs;
+  }() + "]}");
+  for (int i = 0; i < 10; ++i) dispatch("{delete: 'd', deletes: [{q: {_id: " + std::to_string(i) + "}, limit: 1}]}");
+  dispatch("{delete: 'd', deletes: [{q: {}, limit: 0}]}");
+  dispatch("{delete: 'd', deletes: [{q: {}, limit: 2}]}");
   service.reset();
-  ASSERT_EQ(replies.size(), 103u);
+  ASSERT_EQ(replies.size(), 116u);
+  {
+    // Replies in dispatch order are not guaranteed across threads: count the delete ones.
+    int one = 0, rest = 0, bad_limit = 0;
+    for (const bson::Document& r : replies) {
+      if (const bson::Value* e = r.Get("writeErrors")) {
+        const bson::Document& err = e->as_array().at(0).as_document();
+        bad_limit += err.Get("errmsg")->as_string().find("limit field") != std::string::npos;
+      } else if (!r.Has("nModified") && !r.Has("upserted")) {
+        const int64_t n = r.Get("n")->ToInt64();
+        one += n == 1;
+        rest += n == 6;
+      }
+    }
+    EXPECT_EQ(bad_limit, 1);
+    EXPECT_EQ(rest, 1);
+    EXPECT_EQ(one, 11);  // ten deleteOne, and the one-document insert
+    auto left = (*db)->Count("test", "d", bson::Document());
+    ASSERT_TRUE(left.ok());
+    EXPECT_EQ(*left, 0);
+  }
+
   int modified = 0, upserts = 0, refused = 0;
   for (const bson::Document& r : replies) {
     ASSERT_EQ(r.Get("ok")->ToDouble(), 1.0) << Shell(bson::Value(r));
@@ -512,7 +545,7 @@ TEST(DeferredInsertTest, OneStatementUpdatesAreAnsweredByTheCommittingThread) {
   }
   EXPECT_EQ(modified, 100);
   EXPECT_EQ(upserts, 1);
-  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(refused, 2);  // $bogus and the delete's limit 2
   auto docs = (*db)->Find("test", "c", {});
   ASSERT_TRUE(docs.ok());
   ASSERT_EQ(docs->size(), 2u);
