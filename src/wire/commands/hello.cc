@@ -168,7 +168,7 @@ Result<bson::Document> ServerStatus(CommandContext& ctx, const bson::Document&) 
                                   {"writeRequests", static_cast<int64_t>(stats.requests)},
                                   {"changeLogEntries", static_cast<int64_t>(stats.entries)},
                                   {"writesOnIoThread", static_cast<int64_t>(stats.ran_on_caller)},
-                                  {"writesHandedToWorkers", static_cast<int64_t>(stats.refused_busy)},
+                                  {"inlineWritesRefusedBusy", static_cast<int64_t>(stats.refused_busy)},
                                   {"openCursors", static_cast<int64_t>(ctx.cursors->size())}});
   r.Append("metrics",
            bson::Document{{"cursor",
