@@ -42,7 +42,8 @@
 // latest visible group).
 //
 // Thread-safety: all Engine methods may be called concurrently. Write() blocks for group
-// commit; call it from a storage/worker thread, never from an I/O thread (use SubmitWrite).
+// commit; call it from a storage/worker thread, never from an I/O thread (use SubmitWrite, or
+// Write() with WriteOptions::only_if_idle, which never waits).
 #pragma once
 #include <atomic>
 #include <chrono>
