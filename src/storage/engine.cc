@@ -113,10 +113,11 @@ struct Engine::Shared {
   // Set once a commit failed; every later write fails with it (guarded by mu).
   Status failed;
 
-  // Nothing queued, applied or being written but the request just queued (an fsync may be
-  // running: it does not delay a request that is acknowledged before the fsync).
-  bool idle() const {
-    return queue.size() == 1 && ready.empty() && !busy[kSequence] && !busy[kCommit];
+  // Nothing queued, applied or being written but the `queued` requests (0 before the caller
+  // queues its own, 1 after). An fsync may be running: it does not delay a request that is
+  // acknowledged before the fsync.
+  bool idle(size_t queued) const {
+    return queue.size() == queued && ready.empty() && !busy[kSequence] && !busy[kCommit];
   }
 
   bool has_input(int stage) const {
@@ -547,8 +548,7 @@ Status Engine::Write(WriteFn fn, WriteOptions options) {
       // Run now or not at all: the caller (an I/O thread) must never wait for another
       // thread. With SyncMode::kOff the request is acknowledged by the sync stage, so that
       // role must be free as well.
-      const bool now = acked_before_sync && shared_->queue.empty() && shared_->ready.empty() &&
-                       !shared_->busy[Shared::kSequence] && !shared_->busy[Shared::kCommit] &&
+      const bool now = acked_before_sync && shared_->idle(0) &&
                        (options_.sync == SyncMode::kOn ||
                         (!shared_->busy[Shared::kSync] && shared_->to_sync.empty())) &&
                        stalled_families_.load(std::memory_order_relaxed) == 0;
@@ -559,7 +559,7 @@ Status Engine::Write(WriteFn fn, WriteOptions options) {
       shared_->ran_on_caller.fetch_add(1, std::memory_order_relaxed);
     }
     shared_->queue.push_back(std::move(req));
-    lead = acked_before_sync && shared_->idle();
+    lead = acked_before_sync && shared_->idle(1);
     if (lead) shared_->busy[Shared::kSequence] = true;
     wake = !lead && !shared_->busy[Shared::kSequence];
   }

@@ -127,6 +127,9 @@ Result<std::optional<int64_t>> GetInt(const bson::Document& cmd, std::string_vie
 Result<std::optional<bool>> GetBool(const bson::Document& cmd, std::string_view field);
 Result<const bson::Document*> GetDoc(const bson::Document& cmd, std::string_view field);
 Result<const bson::Array*> GetArray(const bson::Document& cmd, std::string_view field);
+// The command's writeConcern as storage durability (crud.cc): BadValue/TypeMismatch/
+// FailedToParse naming the field when malformed.
+Result<storage::WriteOptions> WriteConcernOptions(const bson::Document& cmd);
 // Status -> {ok: 0, errmsg, code, codeName}.
 bson::Document ErrorReply(const Status& s);
 // {code, errmsg} for writeErrors entries.

@@ -146,44 +146,6 @@ Status CheckStatementFields(const bson::Array& items, std::string_view where,
   return Status::OK();
 }
 
-// The command's writeConcern as storage durability. eddy is one node, so any `w` (a number,
-// "majority" or a tag) is satisfied by the primary itself. j:false, and w:0 without j,
-// acknowledge once the write is applied and visible, before its fsync (mongod's w:1 without
-// journaling); otherwise the write waits for its fsync, so eddy is durable by default.
-Result<storage::WriteOptions> WriteConcernOptions(const bson::Document& cmd) {
-  storage::WriteOptions out;
-  const bson::Value* wc = cmd.Get("writeConcern");
-  if (!wc || wc->is_nullish()) return out;
-  if (!wc->is_document()) {
-    return Status(ErrorCode::kTypeMismatch, "BSON field 'writeConcern' is the wrong type '" +
-                                                std::string(bson::TypeName(wc->type())) +
-                                                "', expected type 'object'");
-  }
-  std::optional<bool> j;
-  bool unacknowledged = false;
-  for (const bson::Field& f : wc->as_document()) {
-    if (f.name == "j" || f.name == "fsync") {
-      if (!f.value.is_bool() && !f.value.is_number()) {
-        return Status(ErrorCode::kTypeMismatch, "writeConcern." + f.name + " must be a boolean, found " +
-                                                    std::string(bson::TypeName(f.value.type())));
-      }
-      j = j.value_or(false) || f.value.Truthy();
-    } else if (f.name == "w") {
-      if (f.value.is_number()) {
-        if (f.value.ToDouble() < 0) {
-          return Status(ErrorCode::kFailedToParse, "w has to be a non-negative number and not greater than 50; found: " +
-                                                       bson::ToJson(f.value));
-        }
-        unacknowledged = f.value.ToDouble() == 0;
-      } else if (!f.value.is_string()) {
-        return Status(ErrorCode::kFailedToParse, "w has to be a number or a string; found: " +
-                                                     std::string(bson::TypeName(f.value.type())));
-      }
-    }
-  }
-  out.wait_durable = j.value_or(!unacknowledged);
-  return out;
-}
 
 // insert's reply from the engine's result.
 Result<bson::Document> InsertReply(const query::InsertResult& r) {
@@ -615,6 +577,45 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
 }
 
 }  // namespace
+
+// The command's writeConcern as storage durability. eddy is one node, so any `w` (a number,
+// "majority" or a tag) is satisfied by the primary itself. j:false, and w:0 without j,
+// acknowledge once the write is applied and visible, before its fsync (mongod's w:1 without
+// journaling); otherwise the write waits for its fsync, so eddy is durable by default.
+Result<storage::WriteOptions> WriteConcernOptions(const bson::Document& cmd) {
+  storage::WriteOptions out;
+  const bson::Value* wc = cmd.Get("writeConcern");
+  if (!wc || wc->is_nullish()) return out;
+  if (!wc->is_document()) {
+    return Status(ErrorCode::kTypeMismatch, "BSON field 'writeConcern' is the wrong type '" +
+                                                std::string(bson::TypeName(wc->type())) +
+                                                "', expected type 'object'");
+  }
+  std::optional<bool> j;
+  bool unacknowledged = false;
+  for (const bson::Field& f : wc->as_document()) {
+    if (f.name == "j" || f.name == "fsync") {
+      if (!f.value.is_bool() && !f.value.is_number()) {
+        return Status(ErrorCode::kTypeMismatch, "writeConcern." + f.name + " must be a boolean, found " +
+                                                    std::string(bson::TypeName(f.value.type())));
+      }
+      j = j.value_or(false) || f.value.Truthy();
+    } else if (f.name == "w") {
+      if (f.value.is_number()) {
+        if (f.value.ToDouble() < 0) {
+          return Status(ErrorCode::kFailedToParse, "w has to be a non-negative number and not greater than 50; found: " +
+                                                       bson::ToJson(f.value));
+        }
+        unacknowledged = f.value.ToDouble() == 0;
+      } else if (!f.value.is_string()) {
+        return Status(ErrorCode::kFailedToParse, "w has to be a number or a string; found: " +
+                                                     std::string(bson::TypeName(f.value.type())));
+      }
+    }
+  }
+  out.wait_durable = j.value_or(!unacknowledged);
+  return out;
+}
 
 void RegisterCrudCommands(CommandTable& t) {
   t["insert"] = {Insert, true};

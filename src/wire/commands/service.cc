@@ -636,18 +636,10 @@ struct CommandService::Impl {
 
   // REQUIRES: SmallWrite(request) and an insert.
   bool WritesInline(const Request& request) {
-    const bson::Document& cmd = request.command;
-    bool acked_before_sync = db->engine().options().sync == storage::SyncMode::kOff;
-    if (const bson::Value* wc = cmd.Get("writeConcern"); wc && wc->is_document()) {
-      std::optional<bool> j;
-      bool w0 = false;
-      for (const bson::Field& f : wc->as_document()) {
-        if (f.name == "j" || f.name == "fsync") j = j.value_or(false) || f.value.Truthy();
-        if (f.name == "w" && f.value.is_number()) w0 = f.value.ToDouble() == 0;
-      }
-      acked_before_sync = acked_before_sync || !j.value_or(!w0);
-    }
-    return acked_before_sync;
+    if (db->engine().options().sync == storage::SyncMode::kOff) return true;
+    // A malformed writeConcern is not run here: the submitted path reports it.
+    Result<storage::WriteOptions> write = WriteConcernOptions(request.command);
+    return write.ok() && !write->wait_durable;
   }
 
   // find {noCursorTimeout: true}: the cursor it opened is never closed for idleness.

@@ -423,33 +423,60 @@ TEST_F(ConformanceTest, OutAndMergeRefuseLinearizableReads) {
 
 // ---- small inserts answered by the engine's committing thread ----
 
+// A durable engine (so writes go through the submitted path) and a service whose
+// Dispatch replies are collected; Finish() destroys the service, which waits for them.
+class DeferredInsertTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("eddy-deferred-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    storage::EngineOptions eo;
+    eo.path = dir_.string();
+    eo.sync = storage::SyncMode::kOn;
+    auto db = query::Database::Open(eo);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    service_ = std::make_unique<CommandService>(db_.get(), ServiceOptions{});
+  }
+  void TearDown() override {
+    service_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Dispatch(const std::string& json) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    service_->Dispatch(ConnectionInfo{}, std::move(r), [this](Reply reply) {
+      std::lock_guard lock(mu_);
+      replies_.push_back(std::move(reply.body));
+    });
+  }
+  // Destroys the service: it waits for the answers still on their way.
+  const std::vector<bson::Document>& Finish() {
+    service_.reset();
+    return replies_;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<query::Database> db_;
+  std::unique_ptr<CommandService> service_;
+  std::mutex mu_;
+  std::vector<bson::Document> replies_;
+};
+
 // Durable small inserts dispatched from an I/O thread are submitted to the engine and
 // answered by its committing thread; destroying the service waits for every answer (its
 // callbacks use the service), and each reply is the insert's own (n, writeErrors).
-TEST(DeferredInsertTest, EveryDispatchedInsertIsAnsweredBeforeTheServiceGoes) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("eddy-deferred-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  storage::EngineOptions eo;
-  eo.path = dir.string();
-  eo.sync = storage::SyncMode::kOn;
-  auto db = query::Database::Open(eo);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  auto service = std::make_unique<CommandService>(db->get(), ServiceOptions{});
-  std::mutex mu;
-  std::vector<bson::Document> replies;
+TEST_F(DeferredInsertTest, EveryDispatchedInsertIsAnsweredBeforeTheServiceGoes) {
   constexpr int kInserts = 200;
   for (int i = 0; i < kInserts; ++i) {
-    Request r;
     // The last one repeats an _id: a write error in the reply, not a failed command.
-    r.command = J("{insert: 'c', documents: [{_id: " + std::to_string(i == kInserts - 1 ? 0 : i) + "}]}");
-    r.db = "test";
-    service->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
-      std::lock_guard lock(mu);
-      replies.push_back(std::move(reply.body));
-    });
+    Dispatch("{insert: 'c', documents: [{_id: " + std::to_string(i == kInserts - 1 ? 0 : i) + "}]}");
   }
-  service.reset();  // waits for the answers still on their way
+  const std::vector<bson::Document>& replies = Finish();
   ASSERT_EQ(replies.size(), static_cast<size_t>(kInserts));
   int ok = 0, duplicates = 0;
   for (const bson::Document& r : replies) {
@@ -462,54 +489,32 @@ TEST(DeferredInsertTest, EveryDispatchedInsertIsAnsweredBeforeTheServiceGoes) {
   }
   EXPECT_EQ(ok, kInserts - 1);
   EXPECT_EQ(duplicates, 1);
-  auto n = (*db)->Count("test", "c", bson::Document());
+  auto n = db_->Count("test", "c", bson::Document());
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, kInserts - 1);
-  db->reset();
-  std::filesystem::remove_all(dir);
 }
 
 
 // One-statement updates and deletes take the same path: each $inc is applied exactly once, in
 // dispatch order, an upsert reports its _id, each delete reports what it removed, and a bad
 // update operator or delete limit is answered at once.
-TEST(DeferredInsertTest, OneStatementUpdatesAndDeletesAreAnsweredByTheCommittingThread) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("eddy-deferred-update-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  storage::EngineOptions eo;
-  eo.path = dir.string();
-  eo.sync = storage::SyncMode::kOn;
-  auto db = query::Database::Open(eo);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  auto service = std::make_unique<CommandService>(db->get(), ServiceOptions{});
-  std::mutex mu;
-  std::vector<bson::Document> replies;
-  auto dispatch = [&](std::string_view json) {
-    Request r;
-    r.command = J(json);
-    r.db = "test";
-    service->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
-      std::lock_guard lock(mu);
-      replies.push_back(std::move(reply.body));
-    });
-  };
-  dispatch("{insert: 'c', documents: [{_id: 1, n: 0}]}");
-  for (int i = 0; i < 100; ++i) dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$inc: {n: 1}}}]}");
-  dispatch("{update: 'c', updates: [{q: {_id: 2}, u: {$set: {n: 7}}, upsert: true}]}");
-  dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$bogus: {n: 1}}}]}");
+TEST_F(DeferredInsertTest, OneStatementUpdatesAndDeletesAreAnsweredByTheCommittingThread) {
+  Dispatch("{insert: 'c', documents: [{_id: 1, n: 0}]}");
+  for (int i = 0; i < 100; ++i) Dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$inc: {n: 1}}}]}");
+  Dispatch("{update: 'c', updates: [{q: {_id: 2}, u: {$set: {n: 7}}, upsert: true}]}");
+  Dispatch("{update: 'c', updates: [{q: {_id: 1}, u: {$bogus: {n: 1}}}]}");
   // Deletes too: 16 documents (a small insert, so it takes the same path: requests of one
   // connection never overlap, these do), ten deleteOne of one each and a deleteMany of the
   // rest; a limit of 2 is answered at once with a write error.
-  dispatch("{insert: 'd', documents: [" + [] {
+  Dispatch("{insert: 'd', documents: [" + [] {
     std::string docs;
     for (int i = 0; i < 16; ++i) docs += (i ? ", {_id: " : "{_id: ") + std::to_string(i) + "}";
     return docs;
   }() + "]}");
-  for (int i = 0; i < 10; ++i) dispatch("{delete: 'd', deletes: [{q: {_id: " + std::to_string(i) + "}, limit: 1}]}");
-  dispatch("{delete: 'd', deletes: [{q: {}, limit: 0}]}");
-  dispatch("{delete: 'd', deletes: [{q: {}, limit: 2}]}");
-  service.reset();
+  for (int i = 0; i < 10; ++i) Dispatch("{delete: 'd', deletes: [{q: {_id: " + std::to_string(i) + "}, limit: 1}]}");
+  Dispatch("{delete: 'd', deletes: [{q: {}, limit: 0}]}");
+  Dispatch("{delete: 'd', deletes: [{q: {}, limit: 2}]}");
+  const std::vector<bson::Document>& replies = Finish();
   ASSERT_EQ(replies.size(), 116u);
   {
     // Replies in dispatch order are not guaranteed across threads: count the delete ones.
@@ -527,7 +532,7 @@ TEST(DeferredInsertTest, OneStatementUpdatesAndDeletesAreAnsweredByTheCommitting
     EXPECT_EQ(bad_limit, 1);
     EXPECT_EQ(rest, 1);
     EXPECT_EQ(one, 11);  // ten deleteOne, and the one-document insert
-    auto left = (*db)->Count("test", "d", bson::Document());
+    auto left = db_->Count("test", "d", bson::Document());
     ASSERT_TRUE(left.ok());
     EXPECT_EQ(*left, 0);
   }
@@ -546,12 +551,10 @@ TEST(DeferredInsertTest, OneStatementUpdatesAndDeletesAreAnsweredByTheCommitting
   EXPECT_EQ(modified, 100);
   EXPECT_EQ(upserts, 1);
   EXPECT_EQ(refused, 2);  // $bogus and the delete's limit 2
-  auto docs = (*db)->Find("test", "c", {});
+  auto docs = db_->Find("test", "c", {});
   ASSERT_TRUE(docs.ok());
   ASSERT_EQ(docs->size(), 2u);
   EXPECT_EQ(Shell(bson::Value((*docs)[0])), "{_id: 1, n: 100}");
-  db->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
