@@ -76,20 +76,22 @@ struct Engine::Shared {
   // The write pipeline has three stages: sequence (apply requests into a group), commit
   // (write groups to RocksDB) and sync (fsync the WAL, publish, acknowledge). Each stage
   // runs on one thread at a time, the holder of its role (busy[stage]), so groups pass
-  // through every stage in order. A stage's dedicated thread takes the role when input is
-  // queued and the role is free; a caller of Write() takes free roles itself and carries
-  // its group through all three stages on its own thread, so an uncontended write costs no
-  // thread hand-offs (each one is a futex wake and a context switch, which on a small VM is
-  // most of an unsynced write's latency). Under load the stages still overlap: a role is
-  // released before the next one is taken, so one thread fsyncs while others apply and
-  // write the groups behind it (group commit).
+  // through every stage in order. Any of kWorkers pipeline threads takes a free role that
+  // has input, and carries its group on into the next stage while that role is free: an
+  // uncontended durable write costs one thread hand-off (the request's, to a worker)
+  // instead of one per stage (each a futex wake and a context switch, which on a small VM
+  // cost more than the stage's work). A caller of Write() may take free roles itself the
+  // same way (see Write). Under load the stages still overlap: a role is released before
+  // the next one is taken and the input left behind wakes another worker, so one thread
+  // fsyncs while others apply and write the groups behind it (group commit).
+  static constexpr int kWorkers = 3;
   std::mutex mu;
   enum Stage { kSequence = 0, kCommit = 1, kSync = 2 };
   bool busy[3] = {false, false, false};
-  std::condition_variable stage_cv[3];
+  std::condition_variable work_cv;  // a pipeline worker may have a role to take
   std::deque<std::unique_ptr<Request>> queue;  // input of kSequence
   bool stopping = false;
-  std::thread sequencer;
+  std::vector<std::thread> workers;
   std::thread retention;
   std::condition_variable retention_cv;
 
@@ -98,8 +100,6 @@ struct Engine::Shared {
   static constexpr size_t kMaxReadyGroups = 64;
   std::deque<std::shared_ptr<Group>> ready;
   std::condition_variable ready_space_cv;
-  bool sequencer_done = false;
-  std::thread committer;
   // Written groups waiting to be synced (input of kSync).
   std::deque<std::shared_ptr<Group>> to_sync;
   // to_sync holds a group that may not wait (EngineOptions::unjournaled_sync_delay): a
@@ -108,8 +108,6 @@ struct Engine::Shared {
   bool sync_urgent = false;
   bool sync_delaying = false;
   std::condition_variable sync_delay_cv;
-  bool committer_done = false;
-  std::thread syncer;
   // Set once a commit failed; every later write fails with it (guarded by mu).
   Status failed;
 
@@ -126,6 +124,21 @@ struct Engine::Shared {
       case kCommit: return !ready.empty();
       default: return !to_sync.empty();
     }
+  }
+
+  // A free role with input, the latest stage first (draining the pipeline before filling
+  // it), or -1.
+  int takeable() const {
+    for (int s = kSync; s >= kSequence; --s) {
+      if (!busy[s] && has_input(s)) return s;
+    }
+    return -1;
+  }
+
+  // Stopping, and every request taken in has been answered: the workers may exit.
+  bool drained() const {
+    return stopping && queue.empty() && ready.empty() && to_sync.empty() && !busy[kSequence] &&
+           !busy[kCommit] && !busy[kSync];
   }
 
   // Readers take the catalog and their RocksDB snapshot together under catalog_mu, and the
@@ -407,9 +420,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   engine->db_ = db;
   engine->cfs_ = handles;
   EDDY_RETURN_IF_ERROR(engine->Recover());
-  engine->shared_->sequencer = std::thread([e = engine.get()] { e->StageLoop(Shared::kSequence); });
-  engine->shared_->committer = std::thread([e = engine.get()] { e->StageLoop(Shared::kCommit); });
-  engine->shared_->syncer = std::thread([e = engine.get()] { e->StageLoop(Shared::kSync); });
+  for (int i = 0; i < Shared::kWorkers; ++i) {
+    engine->shared_->workers.emplace_back([e = engine.get()] { e->WorkerLoop(); });
+  }
   engine->shared_->retention = std::thread([e = engine.get()] { e->RetentionLoop(); });
   return engine;
 }
@@ -419,23 +432,11 @@ Engine::~Engine() {
     std::lock_guard lock(shared_->mu);
     shared_->stopping = true;
   }
-  shared_->stage_cv[Shared::kSequence].notify_all();
+  // The workers drain what was taken in (Write refuses new requests now), then exit.
+  shared_->work_cv.notify_all();
   shared_->retention_cv.notify_all();
   shared_->sync_delay_cv.notify_all();
-  if (shared_->sequencer.joinable()) shared_->sequencer.join();
-  {
-    std::lock_guard lock(shared_->mu);
-    shared_->sequencer_done = true;
-  }
-  shared_->stage_cv[Shared::kCommit].notify_all();
-  if (shared_->committer.joinable()) shared_->committer.join();
-  {
-    std::lock_guard lock(shared_->mu);
-    shared_->committer_done = true;
-  }
-  shared_->stage_cv[Shared::kSync].notify_all();
-  shared_->sync_delay_cv.notify_all();
-  if (shared_->syncer.joinable()) shared_->syncer.join();
+  for (std::thread& t : shared_->workers) t.join();
   last_snapshot_.reset();
   if (shared_->retention.joinable()) shared_->retention.join();
   unwritten_.clear();
@@ -566,20 +567,19 @@ Status Engine::Write(WriteFn fn, WriteOptions options) {
   // A request that need not wait for an fsync, finding the whole pipeline idle, is run by
   // this thread: it sequences its request and carries the group on through commit (and
   // sync, with syncing off) while those roles are free, saving two or three thread
-  // hand-offs. Under load the stage threads run everything, as their slower wake-ups let
+  // hand-offs. Under load the pipeline workers run everything, as their slower wake-ups let
   // requests gather into groups (leading whenever the sequencer role was free made one group
   // per request with 64 writers and halved throughput). Otherwise the role's holder sees the
-  // request when it releases the role, or the sequencer thread is woken.
+  // request when it releases the role, or a worker is woken.
   //
-  // Durable requests always go through the stage threads: measured on this VM's ext4
-  // (`eddy bench engine --scenario insert_one`, 1 writer), a WAL fsync after a RocksDB write
-  // made on the caller's thread took ~3 ms, against ~1 ms when the committer thread had
-  // made the write (1 writer: 250 vs 1,600 inserts/s), so for them the hand-offs are the
-  // cheaper path.
+  // Durable requests always go to a worker, which carries them through the idle pipeline:
+  // measured on this VM's ext4 (`eddy bench engine --scenario insert_one`, 1 writer), a WAL
+  // fsync after a RocksDB write made on the caller's thread took ~3 ms, against ~1 ms when a
+  // pipeline thread had made the write (1 writer: 250 vs 1,600 inserts/s).
   if (lead) {
     RunStages(Shared::kSequence, &acknowledged);
   } else if (wake) {
-    shared_->stage_cv[Shared::kSequence].notify_one();
+    shared_->work_cv.notify_one();
   }
   std::unique_lock lock(completion.mu);
   completion.cv.wait(lock, [&] { return completion.done; });
@@ -602,7 +602,7 @@ void Engine::SubmitWrite(WriteFn fn, std::function<void(Status)> done, WriteOpti
     wake = !shared_->busy[Shared::kSequence];
   }
   // The caller may be an I/O thread: it never runs stages itself.
-  if (wake) shared_->stage_cv[Shared::kSequence].notify_one();
+  if (wake) shared_->work_cv.notify_one();
 }
 
 void Engine::RunStage(int stage) {
@@ -616,51 +616,63 @@ void Engine::RunStage(int stage) {
 void Engine::RunStages(int stage, const std::atomic<bool>* until_done) {
   for (;;) {
     RunStage(stage);
-    bool wake_this = false;
-    bool wake_next = false;
     bool take_next = false;
+    bool again = false;
+    bool wake = false;
+    bool exit_all = false;
     {
       std::lock_guard lock(shared_->mu);
       shared_->busy[stage] = false;
-      // Input that arrived during the pass goes to the stage's own thread: this thread moves
-      // on, or returns to its caller, rather than serving others indefinitely.
-      wake_this = shared_->has_input(stage) || StageInputDone(stage);
-      if (stage < Shared::kSync && !shared_->busy[stage + 1] && shared_->has_input(stage + 1)) {
-        // A caller carries its own request on while the next role is free and the request
-        // is not acknowledged yet (a j:false write is, after commit: it does not wait for
-        // the fsync).
-        take_next = until_done != nullptr && !until_done->load(std::memory_order_acquire);
-        if (take_next) shared_->busy[stage + 1] = true;
-        wake_next = !take_next;
+      const bool more_here = shared_->has_input(stage);
+      const bool next_ready = stage < Shared::kSync && !shared_->busy[stage + 1] &&
+                              shared_->has_input(stage + 1);
+      if (until_done == nullptr) {
+        // A worker keeps its role while input waits for it (under load each stage stays
+        // on one thread, as with a thread per stage); otherwise it carries its group on
+        // while the next role is free, saving the hand-off.
+        again = more_here;
+        take_next = !again && next_ready;
+      } else {
+        // A caller carries its own request on until it is acknowledged (a j:false write
+        // is, after commit: it does not wait for the fsync), and leaves the rest to the
+        // workers rather than serving others indefinitely.
+        take_next = next_ready && !until_done->load(std::memory_order_acquire);
       }
+      if (take_next) shared_->busy[stage + 1] = true;
+      if (again) shared_->busy[stage] = true;
+      // Input this thread leaves behind goes to a worker.
+      wake = shared_->takeable() >= 0;
+      exit_all = shared_->drained();
     }
-    if (wake_this) shared_->stage_cv[stage].notify_one();
-    if (wake_next) shared_->stage_cv[stage + 1].notify_one();
-    if (!take_next) return;
-    ++stage;
+    if (exit_all) {
+      shared_->work_cv.notify_all();
+    } else if (wake) {
+      shared_->work_cv.notify_one();
+    }
+    if (take_next) {
+      ++stage;
+    } else if (!again) {
+      return;
+    }
   }
 }
 
-void Engine::StageLoop(int stage) {
+void Engine::WorkerLoop() {
+  std::unique_lock lock(shared_->mu);
   for (;;) {
-    {
-      std::unique_lock lock(shared_->mu);
-      shared_->stage_cv[stage].wait(lock, [&] {
-        return !shared_->busy[stage] && (shared_->has_input(stage) || StageInputDone(stage));
-      });
-      if (!shared_->has_input(stage)) return;  // no more input will come: stopped and drained
-      shared_->busy[stage] = true;
+    const int stage = shared_->takeable();
+    if (stage < 0) {
+      if (shared_->drained()) return;
+      shared_->work_cv.wait(lock);
+      continue;
     }
+    shared_->busy[stage] = true;
+    // More than one role had input (say a caller left two): another worker takes the next.
+    const bool more = shared_->takeable() >= 0;
+    lock.unlock();
+    if (more) shared_->work_cv.notify_one();
     RunStages(stage, /*until_done=*/nullptr);
-  }
-}
-
-// Guarded by mu: the stage will get no more input.
-bool Engine::StageInputDone(int stage) const {
-  switch (stage) {
-    case Shared::kSequence: return shared_->stopping;
-    case Shared::kCommit: return shared_->sequencer_done;
-    default: return shared_->committer_done;
+    lock.lock();
   }
 }
 
@@ -697,7 +709,7 @@ void Engine::HandOff(std::shared_ptr<Group> group, bool wake_committer) {
     shared_->ready.push_back(std::move(group));
     wake_committer = wake_committer && !shared_->busy[Shared::kCommit];
   }
-  if (wake_committer) shared_->stage_cv[Shared::kCommit].notify_one();
+  if (wake_committer) shared_->work_cv.notify_one();
 }
 
 void Engine::SealGroup(Txn& txn, Group& group) {
@@ -803,7 +815,7 @@ void Engine::SyncPass() {
       const auto deadline = shared_->to_sync.front()->written_at + options_.unjournaled_sync_delay;
       shared_->sync_delaying = true;
       shared_->sync_delay_cv.wait_until(lock, deadline, [&] {
-        return shared_->sync_urgent || shared_->stopping || shared_->committer_done;
+        return shared_->sync_urgent || shared_->stopping;
       });
       shared_->sync_delaying = false;
     }

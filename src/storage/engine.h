@@ -1,7 +1,7 @@
 // Engine owns the RocksDB instance and is the only way to change persistent state.
 //
-// Writes: every write request is a function run by the single write sequencer thread against
-// a Txn. The sequencer drains all queued requests and runs them in order as one group (each
+// Writes: every write request is a function run by the single write sequencer (whichever
+// thread holds the sequence role of the pipeline below) against a Txn. The sequencer drains all queued requests and runs them in order as one group (each
 // sees the writes of the requests before it, and of the groups before it that are still
 // being written). The documents, index entries and change-log entries of a group go into
 // one RocksDB WriteBatch, so after any crash a group is entirely present or entirely absent:
@@ -13,9 +13,11 @@
 // insertMany, such a request is not atomic, and readers may see a durable prefix of it
 // before it is acknowledged.
 //
-// Commit is a pipeline of three threads: while the syncer fsyncs the WAL holding group N,
-// the committer writes group N+1 to RocksDB (without sync) and the sequencer applies group
-// N+2 on top of both. One fsync covers every group written since the previous one; a RocksDB
+// Commit is a pipeline of three stages run by a pool of three threads: while the syncer
+// fsyncs the WAL holding group N, the committer writes group N+1 to RocksDB (without sync)
+// and the sequencer applies group N+2 on top of both. Each role is held by one thread at a
+// time; an idle pipeline's worker carries a group through all three (one thread hand-off
+// per durable write rather than three). One fsync covers every group written since the previous one; a RocksDB
 // WAL record holds one group, and the WAL replays a prefix after a crash, so an unsynced
 // group is lost only together with every group after it.
 //
@@ -144,7 +146,7 @@ class ReadView : public Reader {
 enum class WriteOp { kInsert, kUpdate, kReplace, kDelete };
 
 // The write sequencer's view of one group commit, handed to write requests.
-// REQUIRES: used only inside the request function, on the sequencer thread.
+// REQUIRES: used only inside the request function, by the sequencer.
 class Txn : public Reader {
  public:
   const Catalog& catalog() const override { return catalog_ ? *catalog_ : *base_catalog_; }
@@ -344,10 +346,9 @@ class Engine {
   struct Group;
   explicit Engine(const EngineOptions& options);
   Status Recover();
-  // The write pipeline (engine.cc, Engine::Shared): a stage's dedicated thread; the stage
+  // The write pipeline (engine.cc, Engine::Shared): a pipeline worker thread; the stage
   // passes; running stages from `stage` on while their roles are free.
-  void StageLoop(int stage);
-  bool StageInputDone(int stage) const;
+  void WorkerLoop();
   void RunStage(int stage);
   void RunStages(int stage, const std::atomic<bool>* until_done);
   void SequencePass();

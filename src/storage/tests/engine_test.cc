@@ -712,6 +712,36 @@ TEST_F(PipelineTest, DurableWriteWaitsForItsSync) {
   EXPECT_TRUE(Visible("c", 1));
 }
 
+// The pipeline's threads are a pool: the one that carried a durable write into its fsync
+// (held here) holds only the sync role, and the other workers sequence and commit what
+// comes meanwhile. A j:false write submitted then is acknowledged before that fsync ends
+// (a thread per stage did the same; one thread carrying every stage would not).
+TEST_F(PipelineTest, WritesGoOnWhileAnotherWriteIsAtItsFsync) {
+  gate_.Close();
+  std::promise<Status> durable;
+  engine_->SubmitWrite(
+      [](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 1}")); },
+      [&](Status s) { durable.set_value(s); });
+  ASSERT_TRUE(gate_.WaitHeld());
+  for (int i = 2; i <= 4; ++i) {
+    std::promise<Status> quick;
+    engine_->SubmitWrite(
+        [i](Txn& txn) {
+          return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(i) + "}"));
+        },
+        [&](Status s) { quick.set_value(s); }, WriteOptions{.wait_durable = false});
+    auto f = quick.get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "write " << i;
+    EXPECT_TRUE(f.get().ok());
+    EXPECT_TRUE(Visible("c", i));
+  }
+  auto d = durable.get_future();
+  EXPECT_EQ(d.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  gate_.Open();
+  EXPECT_TRUE(d.get().ok());
+  EXPECT_TRUE(Visible("c", 1));
+}
+
 // Durable and j:false writers at once: every write present, the change log one entry per
 // write with strictly increasing cluster times, also after reopening.
 TEST_F(PipelineTest, MixedDurabilityWritersKeepOneEntryPerWrite) {
