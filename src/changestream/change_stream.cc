@@ -909,9 +909,9 @@ bool ChangeStream::ArmWake(std::chrono::steady_clock::time_point deadline,
   return wake_id_ != 0;
 }
 
-bool ChangeStream::RingHasNewEntries() const {
+bool ChangeStream::RingCoversPosition() const {
   if (hub_ == nullptr) return false;
-  return hub_->HasAfter(bson::Timestamp::FromUint64(position_seen_.load(std::memory_order_relaxed)));
+  return hub_->Covers(bson::Timestamp::FromUint64(position_seen_.load(std::memory_order_relaxed)));
 }
 
 void ChangeStream::CancelWake() {

@@ -134,10 +134,11 @@ class ChangeStream {
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake);
   // Withdraws an armed wake (before the stream is read again).
   void CancelWake();
-  // The hub's ring holds entries after what the stream has read, so reading on touches
-  // only memory. May be called from any thread, also while another reads the stream (the
+  // The hub's ring holds every entry after what the stream has read (maybe none), so
+  // reading on touches only memory: it copies out new entries, or finds none and may wait
+  // on the hub. May be called from any thread, also while another reads the stream (the
   // answer may be stale).
-  bool RingHasNewEntries() const;
+  bool RingCoversPosition() const;
 
   const WatchOptions& options() const { return interest_->options(); }
 
@@ -156,7 +157,7 @@ class ChangeStream {
   std::shared_ptr<const Interest> interest_;
   Hub* hub_;
   bson::Timestamp position_;  // every entry <= position_ has been consumed
-  // position_ as of the last NextEncodedBatch, for RingHasNewEntries on other threads.
+  // position_ as of the last NextEncodedBatch, for RingCoversPosition on other threads.
   std::atomic<uint64_t> position_seen_{0};
   // Events made but not returned yet: encoded back to back in ready_bytes_, ready_[ready_head_
   // ...] in order (both are reset once all are returned, keeping their capacity).

@@ -175,6 +175,11 @@ HubStats Hub::stats() const {
 
 bool Hub::RingCovers(bson::Timestamp after) const { return !(after < ring_floor_); }
 
+bool Hub::Covers(bson::Timestamp after) const {
+  std::lock_guard lock(mu_);
+  return RingCovers(after) && !(tail_ < engine_->committed());
+}
+
 bool Hub::HasAfter(bson::Timestamp after) const {
   std::lock_guard lock(mu_);
   return RingCovers(after) && after < tail_;
@@ -213,9 +218,11 @@ uint64_t Hub::Await(std::shared_ptr<const Interest> interest, bson::Timestamp af
   Waiter* raw = w.get();
   waiters_[id] = std::move(w);
   AddToIndex(raw);
-  bool earliest = deadlines_.begin()->second == id;
+  // The tailer must wake sooner only when it sleeps past this deadline (a stream that
+  // waits again after each event would otherwise wake it for nothing every time).
+  bool sooner = deadline < sleep_until_;
   lock.unlock();
-  if (earliest) cv_.notify_one();
+  if (sooner) cv_.notify_one();
   return id;
 }
 
@@ -440,10 +447,12 @@ void Hub::Loop() {
     // Commit listeners wake us; the bounded wait is a safety net, never the normal path.
     auto until = now + std::chrono::seconds(1);
     if (!deadlines_.empty() && deadlines_.begin()->first < until) until = deadlines_.begin()->first;
+    sleep_until_ = until;
     cv_.wait_until(lock, until, [&] {
       return stopping_ || committed_changed_ || !handed_wakes_.empty() ||
              (!deadlines_.empty() && deadlines_.begin()->first < until);
     });
+    sleep_until_ = Clock::time_point::min();
   }
 }
 

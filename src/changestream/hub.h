@@ -116,6 +116,9 @@ class Hub {
   bool Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const;
   // The ring holds every entry after `after` and at least one.
   bool HasAfter(bson::Timestamp after) const;
+  // The ring holds every entry after `after` (maybe none) and the tailer has caught up
+  // with the engine: reading on from `after` touches only memory.
+  bool Covers(bson::Timestamp after) const;
 
   // wake(checked_through): see the header comment. checked_through >= after.
   using WakeFn = std::function<void(bson::Timestamp checked_through)>;
@@ -183,6 +186,9 @@ class Hub {
   // Namespace key ("db\0coll", "db", "" for the whole deployment) -> bucket.
   std::unordered_map<std::string, std::unique_ptr<Bucket>> buckets_;
   std::multimap<std::chrono::steady_clock::time_point, uint64_t> deadlines_;
+  // When the tailer thread, asleep, wakes by itself; min() while it is awake (it looks at
+  // the deadlines before it sleeps again).
+  std::chrono::steady_clock::time_point sleep_until_ = std::chrono::steady_clock::time_point::min();
   HubStats stats_;
   std::thread thread_;
 };

@@ -97,10 +97,10 @@ class FilteredChangeStreamCursor : public ServerCursor {
   bool is_change_stream() const override { return true; }
   // Without stages after $changeStream (they may read storage: $lookup), a batch of events
   // in memory, or new entries in the hub's ring (without updateLookup), are copied out
-  // without waiting.
+  // without waiting; a stream caught up with the ring only parks on the hub.
   bool ReadyInMemory() const override {
     if (post_) return false;
-    return inner_.ReadyInMemory() || (ResumesInMemory() && inner_.RingHasNew());
+    return inner_.ReadyInMemory() || (ResumesInMemory() && inner_.ReadsOnlyMemory());
   }
   bool ResumesInMemory() const override {
     return !post_ && !split_.enabled &&

@@ -97,10 +97,10 @@ class ChangeStreamCursor : public ServerCursor {
   bool is_change_stream() const override { return true; }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override;
   bool ReadyInMemory() const override { return ready_now_.load(std::memory_order_relaxed); }
-  // Nothing pulled, but the hub's ring holds entries the stream has not read (and no pull
-  // runs in the background): reading them touches only memory.
-  bool RingHasNew() const {
-    return !prefetch_active_.load(std::memory_order_relaxed) && cs_->RingHasNewEntries();
+  // No pull runs in the background and the hub's ring holds every entry the stream has not
+  // read (maybe none): reading on touches only memory.
+  bool ReadsOnlyMemory() const {
+    return !prefetch_active_.load(std::memory_order_relaxed) && cs_->RingCoversPosition();
   }
   const changestream::WatchOptions& options() const { return cs_->options(); }
 

@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "changestream/hub.h"
 #include "wire/commands/command.h"
 #include "wire/protocol/compression.h"
 
@@ -169,7 +170,10 @@ Result<bson::Document> ServerStatus(CommandContext& ctx, const bson::Document&) 
                                   {"changeLogEntries", static_cast<int64_t>(stats.entries)},
                                   {"writesOnIoThread", static_cast<int64_t>(stats.ran_on_caller)},
                                   {"inlineWritesRefusedBusy", static_cast<int64_t>(stats.refused_busy)},
-                                  {"openCursors", static_cast<int64_t>(ctx.cursors->size())}});
+                                  {"openCursors", static_cast<int64_t>(ctx.cursors->size())},
+                                  // Change streams parked on the hub, waiting for events.
+                                  {"changeStreamsWaiting",
+                                   static_cast<int64_t>(ctx.hub ? ctx.hub->stats().waiting : 0)}});
   r.Append("metrics",
            bson::Document{{"cursor",
                            bson::Document{{"timedOut", ctx.cursors->timed_out()},

@@ -586,8 +586,10 @@ struct CommandService::Impl {
   bool RunsInline(const Request& request) {
     if (request.command.empty()) return true;  // an error reply
     if (request.command.at(0).name == "getMore") {
-      // A change stream catching up: its next batch is in memory (a worker hop would cost
-      // more than copying it out).
+      // A change stream whose next batch is in memory, or that is caught up and will only
+      // park on the hub: a worker hop would cost more than copying the batch out (or
+      // registering the wait), and a watcher that waits again after every event would pay
+      // it for each one.
       const bson::Value& id = request.command.at(0).value;
       if (id.type() != bson::Type::kInt64 || !cursors.ReadyInMemory(id.as_int64())) return false;
       std::lock_guard lock(fp_mu);

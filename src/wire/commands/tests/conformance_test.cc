@@ -557,5 +557,45 @@ TEST_F(DeferredInsertTest, OneStatementUpdatesAndDeletesAreAnsweredByTheCommitti
   EXPECT_EQ(Shell(bson::Value((*docs)[0])), "{_id: 1, n: 100}");
 }
 
+// A change stream's getMore that is caught up runs on the dispatching (I/O) thread: it
+// parks on the hub before Dispatch returns, without a worker thread's wake-up (a watcher
+// that waits again after every event would pay one per event), and the commit that
+// concerns it answers it.
+TEST_F(DeferredInsertTest, CaughtUpChangeStreamGetMoreParksBeforeDispatchReturns) {
+  Request first;
+  first.command = J("{insert: 'c', documents: [{_id: 0}]}");
+  first.db = "test";
+  ASSERT_EQ(service_->Run(ConnectionInfo{}, first).body.Get("n")->ToInt64(), 1);
+  Request agg;
+  agg.command = J("{aggregate: 'c', pipeline: [{$changeStream: {}}], cursor: {}}");
+  agg.db = "test";
+  Reply opened = service_->Run(ConnectionInfo{}, agg);
+  ASSERT_EQ(opened.body.Get("ok")->ToDouble(), 1.0) << Shell(bson::Value(opened.body));
+  const int64_t id = opened.body.Get("cursor")->as_document().Get("id")->ToInt64();
+  auto waiting = [&] {
+    Request status;
+    status.command = J("{serverStatus: 1}");
+    status.db = "admin";
+    Reply r = service_->Run(ConnectionInfo{}, status);
+    return r.body.Get("eddy")->as_document().Get("changeStreamsWaiting")->ToInt64();
+  };
+  ASSERT_EQ(waiting(), 0);
+  Dispatch("{getMore: NumberLong(\"" + std::to_string(id) + "\"), collection: 'c', maxAwaitTimeMS: 10000}");
+  EXPECT_EQ(waiting(), 1);
+  Dispatch("{insert: 'c', documents: [{_id: 1}]}");
+  const std::vector<bson::Document>& replies = Finish();
+  int events = 0;
+  for (const bson::Document& r : replies) {
+    const bson::Value* cursor = r.Get("cursor");
+    if (!cursor) continue;
+    const bson::Array& batch = cursor->as_document().Get("nextBatch")->as_array();
+    events += static_cast<int>(batch.size());
+    if (!batch.empty()) {
+      EXPECT_NE(Shell(batch[0]).find("documentKey: {_id: 1}"), std::string::npos) << Shell(batch[0]);
+    }
+  }
+  EXPECT_EQ(events, 1);
+}
+
 }  // namespace
 }  // namespace eddy::wire
