@@ -119,6 +119,60 @@ struct PendingCall {
   }
 };
 
+// When a session waiting for a command resumes. A reply that must still be written (or a
+// close) resumes it at once. A reply that the producing thread wrote to the socket whole
+// does not: the session then resumes when the socket becomes readable (the client's next
+// request, or its close), found by a peeking receive started with the command. Resuming it
+// at the reply instead meant waking its I/O thread only for it to wait for that request:
+// one thread wake-up more per command answered by another thread (a durable write, a
+// change-stream event), which the I/O threads' wake-ups were contending with the clients'
+// own threads for the cores at the very moment both clients were being answered.
+struct SessionWait {
+  std::mutex mu;
+  std::function<void(Reply)> resume;  // posts to the session; called at most once
+  bool fired = false;
+  bool call_done = false;
+  bool sent_whole = false;
+  bool readable = false;
+  asio::error_code peek_error;
+  Reply reply;
+
+  // The command finished (under its PendingCall's lock; `sent_whole` as above).
+  void CallDone(Reply r, bool whole) {
+    std::lock_guard<std::mutex> l(mu);
+    call_done = true;
+    sent_whole = whole;
+    reply = std::move(r);
+    MaybeFire();
+  }
+  // The peek completed (data, end of stream, error or cancellation), or no peek was made.
+  void Readable(asio::error_code ec) {
+    std::lock_guard<std::mutex> l(mu);
+    readable = true;
+    peek_error = ec;
+    MaybeFire();
+  }
+  // The session was resumed with the reply already written (and readable input).
+  bool quiet_done() {
+    std::lock_guard<std::mutex> l(mu);
+    return call_done && sent_whole;
+  }
+  // The peek found the end of the stream (or an error) rather than a request. The session
+  // must end now: the reactor saw that readiness once, and a read started after it would
+  // wait for another that never comes.
+  bool peer_gone() {
+    std::lock_guard<std::mutex> l(mu);
+    return readable && peek_error && peek_error != asio::error::operation_aborted;
+  }
+
+ private:
+  void MaybeFire() {
+    if (fired || !call_done || (sent_whole && !readable)) return;
+    fired = true;
+    resume(std::move(reply));
+  }
+};
+
 }  // namespace
 
 class Session;
@@ -221,8 +275,12 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   asio::awaitable<void> Loop();
   // Runs the request; *direct is set when the reply went out (or is in `unsent`) already.
-  asio::awaitable<Reply> CallDispatcher(Request request, const Inbound& meta, bool* direct,
-                                        std::string* unsent);
+  // `quiet`: the client sends nothing before this reply (nothing is buffered, no moreToCome).
+  // Then a reply that another thread wrote out whole does not resume the session; it is
+  // resumed when the next request arrives (see SessionWait).
+  // *peer_gone: the client closed the connection (quiet only): end after the reply.
+  asio::awaitable<Reply> CallDispatcher(Request request, const Inbound& meta, bool quiet,
+                                        bool* direct, std::string* unsent, bool* peer_gone);
   asio::awaitable<bool> Write(std::string bytes);
 
   Server::Impl* server_;
@@ -237,9 +295,11 @@ asio::awaitable<bool> Session::Write(std::string bytes) {
   co_return !ec;
 }
 
-asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& meta, bool* direct,
-                                               std::string* unsent) {
+asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& meta, bool quiet,
+                                               bool* direct, std::string* unsent,
+                                               bool* peer_gone) {
   auto call = std::make_shared<PendingCall>();
+  auto wait = std::make_shared<SessionWait>();
   {
     std::lock_guard<std::mutex> l(server_->mu);
     if (server_->stopping) co_return Reply{bson::Document{}, /*close_connection=*/true};
@@ -247,14 +307,27 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
   }
   // Named objects, not temporaries inside the co_await expression: g++ 12 mishandles the
   // lifetime of temporaries (a lambda holding shared_ptrs) in co_await full-expressions.
-  auto initiation = [this, call, &request, &meta](auto handler) {
+  auto initiation = [this, call, wait, quiet, &request, &meta](auto handler) {
     // The awaitable handler is move-only; std::function needs a copyable callable.
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    bool open = call->Arm([shared](Reply r) {
+    wait->resume = [shared](Reply r) {
       auto ex = asio::get_associated_executor(*shared);
       asio::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+    };
+    // Runs under call->mu, after send_now: `call->serialized` and `unsent` are settled.
+    bool open = call->Arm([wait, raw = call.get()](Reply r) {
+      const bool sent_whole = raw->serialized && raw->unsent.empty() && !r.close_connection;
+      wait->CallDone(std::move(r), sent_whole);
     });
     if (!open) return;  // Stop cancelled the call before it started
+    if (quiet) {
+      // Peeks (takes nothing): completes when the next request, or the end, is readable.
+      auto byte = std::make_shared<char>();
+      socket_.async_receive(asio::buffer(byte.get(), 1), tcp::socket::message_peek,
+                            [wait, byte](asio::error_code ec, size_t) { wait->Readable(ec); });
+    } else {
+      wait->Readable({});  // resume as soon as the call is done
+    }
     // The reply is serialized and written by whichever thread produces it. Only the winning
     // callback does so (a call Stop cancelled never touches the socket or the server).
     auto send_now = [guard = guard_, server = server_, meta = std::make_shared<Inbound>(meta)](
@@ -282,6 +355,12 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
   asio::awaitable<Reply> op = asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
       std::move(initiation), asio::use_awaitable);
   Reply reply = co_await std::move(op);
+  if (quiet && !wait->quiet_done()) {
+    // Resumed for a reply to write (or to close): the peek is not needed any more.
+    asio::error_code ignored;
+    socket_.cancel(ignored);
+  }
+  *peer_gone = quiet && wait->peer_gone();
   {
     std::lock_guard<std::mutex> l(server_->mu);
     server_->pending.erase(call);
@@ -354,15 +433,20 @@ asio::awaitable<void> Session::Loop() {
         case Inbound::Action::kDispatch: {
           bool direct = false;
           std::string unsent;
-          Reply reply = co_await CallDispatcher(std::move(in.request), in, &direct, &unsent);
+          // Nothing buffered and a reply expected: the client waits for it before it sends more.
+          const bool quiet = have == 0 && !in.more_to_come;
+          bool peer_gone = false;
+          Reply reply = co_await CallDispatcher(std::move(in.request), in, quiet, &direct, &unsent,
+                                                &peer_gone);
           if (reply.close_connection) co_return;
           if (in.more_to_come) break;
           if (direct) {
             if (!unsent.empty() && !co_await Write(std::move(unsent))) co_return;
-            break;
+          } else {
+            std::string out = SerializeResponse(in, server_->NextRequestId(), reply.body);
+            if (!co_await Write(std::move(out))) co_return;
           }
-          std::string out = SerializeResponse(in, server_->NextRequestId(), reply.body);
-          if (!co_await Write(std::move(out))) co_return;
+          if (peer_gone) co_return;
           break;
         }
       }

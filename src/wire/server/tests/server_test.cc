@@ -365,6 +365,41 @@ TEST_F(ServerTest, PipelinedRequestsAnswerInOrder) {
   }
 }
 
+// A reply written whole by the thread that produced it leaves the session waiting for the
+// socket to become readable rather than resumed at once (Session::CallDispatcher's quiet
+// wait). Each way that wait can end works: the next request (sent just after the reply,
+// or a while later), a request sent before the reply came (the client did not wait), and
+// the client's close, also right after the reply or while a command is still running.
+TEST_F(ServerTest, SessionsWaitingAfterARepliedCommandSeeTheNextRequestOrTheClose) {
+  {
+    Client c(port());
+    for (int i = 0; i < 20; ++i) {
+      bson::Document r = c.Command(bson::Document{{"ping", i}, {"sleepMs", i % 2}, {"$db", "a"}}, i + 1);
+      ASSERT_EQ(r.Get("echo")->as_document().Get("ping")->as_int32(), i);
+      if (i % 5 == 0) std::this_thread::sleep_for(20ms);
+    }
+    // The next request goes out before the reply to this one (answered 50 ms later).
+    ASSERT_TRUE(c.Send(SerializeOpMsg(50, 0, J("{ping: 50, sleepMs: 50, $db: 'a'}"))));
+    std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(c.Send(SerializeOpMsg(51, 0, J("{ping: 51, $db: 'a'}"))));
+    for (int id : {50, 51}) {
+      std::string reply;
+      ASSERT_TRUE(c.ReadMessage(&reply));
+      EXPECT_EQ(ParseHeader(reply)->response_to, id);
+    }
+  }  // closed right after a reply from another thread
+  EXPECT_TRUE(Eventually([&] { return server_->connection_count() == 0; }));
+  EXPECT_EQ(dispatcher_.closed_.load(), 1);
+
+  {
+    Client c(port());
+    ASSERT_FALSE(c.Command(J("{ping: 1, sleepMs: 1, $db: 'a'}"), 1).empty());
+    ASSERT_TRUE(c.Send(SerializeOpMsg(2, 0, J("{ping: 2, sleepMs: 100, $db: 'a'}"))));
+  }  // closed while a command runs: the session ends once its reply is dropped
+  EXPECT_TRUE(Eventually([&] { return server_->connection_count() == 0; }));
+  EXPECT_EQ(dispatcher_.closed_.load(), 2);
+}
+
 TEST_F(ServerTest, SlowCallbackDoesNotBlockOtherConnections) {
   Client slow(port());
   Client fast(port());
