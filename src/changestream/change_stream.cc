@@ -772,8 +772,12 @@ Status ChangeStream::Fill() {
             Consume(e->ts, e->raw, interest_->matches_everything() ? nullptr : e->decoded()));
         if (invalidated_) return Status::OK();
       }
-      // Entries the tailer has not reached yet come from the engine below.
-      if (ring.size() == batch || !(position_ < engine_->committed())) return Status::OK();
+      // Entries the tailer has not reached yet come from the engine below (or, on a thread
+      // that must not wait for storage, from the ring once the tailer has them).
+      if (ring.size() == batch || !(position_ < engine_->committed()) ||
+          MemoryOnlyReads::active()) {
+        return Status::OK();
+      }
     }
   }
   // Straight from the engine's bytes. A batch stops after kMaxFillBytes of entries: the
@@ -825,6 +829,8 @@ Result<size_t> ChangeStream::NextEncodedBatch(std::chrono::steady_clock::time_po
     }
     if (ready_empty()) {
       if (n > 0 || invalidated()) break;
+      // Memory only: what the ring lacks is the hub's to bring (the caller waits on it).
+      if (MemoryOnlyReads::active()) break;
       if (!engine_->WaitForCommit(position_, deadline)) break;
       continue;
     }
@@ -908,6 +914,14 @@ bool ChangeStream::ArmWake(std::chrono::steady_clock::time_point deadline,
                          });
   return wake_id_ != 0;
 }
+
+namespace {
+thread_local bool t_memory_only = false;
+}  // namespace
+
+MemoryOnlyReads::MemoryOnlyReads() : before_(t_memory_only) { t_memory_only = true; }
+MemoryOnlyReads::~MemoryOnlyReads() { t_memory_only = before_; }
+bool MemoryOnlyReads::active() { return t_memory_only; }
 
 bool ChangeStream::RingCoversPosition() const {
   if (hub_ == nullptr) return false;

@@ -98,6 +98,23 @@ class Interest {
 void EntryValuesAt(const bson::Document& entry, std::string_view path,
                    std::vector<const bson::Value*>* out, bool* ambiguous);
 
+// While one is alive on a thread, streams read there take what the hub's ring holds and stop
+// (they read the engine's change log only when the ring no longer reaches back to them): for
+// reads on an I/O thread or a committing thread, which must not wait for RocksDB (or for the
+// retention task's lock) even when a commit lands that the tailer has not reached yet. A
+// stream that finds nothing then waits on the hub, which wakes it for those entries.
+class MemoryOnlyReads {
+ public:
+  MemoryOnlyReads();
+  ~MemoryOnlyReads();
+  MemoryOnlyReads(const MemoryOnlyReads&) = delete;
+  MemoryOnlyReads& operator=(const MemoryOnlyReads&) = delete;
+  static bool active();
+
+ private:
+  bool before_;
+};
+
 class ChangeStream {
  public:
   // Errors: BadValue for malformed tokens or filters; ChangeStreamHistoryLost (286) when the

@@ -10,6 +10,7 @@
 
 #include "bson/codec.h"
 #include "bson/json.h"
+#include "changestream/change_stream.h"
 #include "changestream/hub.h"
 #include "wire/commands/command.h"
 
@@ -550,6 +551,8 @@ struct CommandService::Impl {
       }
       bool armed = await.arm([this, p, on_waker] {
         if (on_waker && changestream::Hub::WakingInline()) {
+          // On the committing thread, before the writers' acknowledgements.
+          changestream::MemoryOnlyReads memory_only;
           Execute(p);
         } else if (on_waker) {
           RunWokenSoon(p);
@@ -704,6 +707,7 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
   if (runs_inline) {
     // A change stream's getMore whose events are in memory: run here through the awaiting
     // path, never blocking (with nothing for it, it parks on the hub like any getMore).
+    changestream::MemoryOnlyReads memory_only;
     impl_->Execute(p);
     return;
   }

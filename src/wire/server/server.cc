@@ -127,9 +127,19 @@ struct PendingCall {
 // one thread wake-up more per command answered by another thread (a durable write, a
 // change-stream event), which the I/O threads' wake-ups were contending with the clients'
 // own threads for the cores at the very moment both clients were being answered.
-struct SessionWait {
+//
+// Ownership: the session's coroutine frame does not hold its SessionWait while it waits (the
+// wait holds the resume handler, which holds the frame); the callbacks do, and the resume
+// hands it back. So a frame whose peek is destroyed unfired (the io_context destroyed after
+// Stop gave up on it) is destroyed too, and its Session with it.
+struct SessionWait;
+struct Woken {
+  Reply reply;
+  std::shared_ptr<SessionWait> wait;
+};
+struct SessionWait : std::enable_shared_from_this<SessionWait> {
   std::mutex mu;
-  std::function<void(Reply)> resume;  // posts to the session; called at most once
+  std::function<void(Woken)> resume;  // posts to the session; called at most once
   bool fired = false;
   bool call_done = false;
   bool sent_whole = false;
@@ -169,7 +179,9 @@ struct SessionWait {
   void MaybeFire() {
     if (fired || !call_done || (sent_whole && !readable)) return;
     fired = true;
-    resume(std::move(reply));
+    std::function<void(Woken)> r = std::move(resume);
+    resume = nullptr;
+    r(Woken{std::move(reply), shared_from_this()});
   }
 };
 
@@ -299,7 +311,6 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
                                                bool* direct, std::string* unsent,
                                                bool* peer_gone) {
   auto call = std::make_shared<PendingCall>();
-  auto wait = std::make_shared<SessionWait>();
   {
     std::lock_guard<std::mutex> l(server_->mu);
     if (server_->stopping) co_return Reply{bson::Document{}, /*close_connection=*/true};
@@ -307,12 +318,13 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
   }
   // Named objects, not temporaries inside the co_await expression: g++ 12 mishandles the
   // lifetime of temporaries (a lambda holding shared_ptrs) in co_await full-expressions.
-  auto initiation = [this, call, wait, quiet, &request, &meta](auto handler) {
+  auto initiation = [this, call, quiet, &request, &meta](auto handler) {
     // The awaitable handler is move-only; std::function needs a copyable callable.
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    wait->resume = [shared](Reply r) {
+    auto wait = std::make_shared<SessionWait>();  // not kept by the frame (see SessionWait)
+    wait->resume = [shared](Woken w) {
       auto ex = asio::get_associated_executor(*shared);
-      asio::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+      asio::post(ex, [shared, w = std::move(w)]() mutable { (*shared)(std::move(w)); });
     };
     // Runs under call->mu, after send_now: `call->serialized` and `unsent` are settled.
     bool open = call->Arm([wait, raw = call.get()](Reply r) {
@@ -352,15 +364,19 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
           false});
     }
   };
-  asio::awaitable<Reply> op = asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
+  asio::awaitable<Woken> op = asio::async_initiate<const asio::use_awaitable_t<>&, void(Woken)>(
       std::move(initiation), asio::use_awaitable);
-  Reply reply = co_await std::move(op);
-  if (quiet && !wait->quiet_done()) {
-    // Resumed for a reply to write (or to close): the peek is not needed any more.
+  Woken woken = co_await std::move(op);
+  Reply reply = std::move(woken.reply);
+  if (quiet && !woken.wait->quiet_done()) {
+    // Resumed for a reply to write (or to close): the peek is not needed any more. It may
+    // have completed already, its handler queued behind this resume (and if it found the
+    // end of the stream, that readiness is used up): let its handler run before asking.
     asio::error_code ignored;
     socket_.cancel(ignored);
+    co_await asio::post(strand_, asio::use_awaitable);
   }
-  *peer_gone = quiet && wait->peer_gone();
+  *peer_gone = quiet && woken.wait->peer_gone();
   {
     std::lock_guard<std::mutex> l(server_->mu);
     server_->pending.erase(call);
