@@ -63,6 +63,7 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class Iterator;
 class Snapshot;
@@ -367,6 +368,7 @@ class Engine {
   friend class ReadView;
 
   EngineOptions options_;
+  std::unique_ptr<rocksdb::Env> env_;  // outlives db_ (deleted in ~Engine's body)
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   struct Shared;
