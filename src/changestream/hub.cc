@@ -180,11 +180,6 @@ bool Hub::Covers(bson::Timestamp after) const {
   return RingCovers(after) && !(tail_ < engine_->committed());
 }
 
-bool Hub::HasAfter(bson::Timestamp after) const {
-  std::lock_guard lock(mu_);
-  return RingCovers(after) && after < tail_;
-}
-
 bool Hub::Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const {
   std::lock_guard lock(mu_);
   if (!RingCovers(after)) return false;

@@ -114,8 +114,6 @@ class Hub {
   // Returns false (appending nothing) when the ring no longer holds every entry after
   // `after`: the caller reads the engine's change log instead.
   bool Read(bson::Timestamp after, size_t max, std::vector<TailEntryPtr>* out) const;
-  // The ring holds every entry after `after` and at least one.
-  bool HasAfter(bson::Timestamp after) const;
   // The ring holds every entry after `after` (maybe none) and the tailer has caught up
   // with the engine: reading on from `after` touches only memory.
   bool Covers(bson::Timestamp after) const;

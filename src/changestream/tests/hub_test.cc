@@ -44,6 +44,23 @@ class HubTest : public DatabaseTest {
     }
     ASSERT_EQ(hub_->tail(), db_->engine().committed());
   }
+  // Replaces the hub with one whose ring keeps only `entries`.
+  void UseSmallRing(size_t entries) {
+    hub_.reset();
+    HubOptions small;
+    small.ring_entries = entries;
+    hub_ = std::make_unique<Hub>(&db_->engine(), small);
+  }
+  // Reads every event available now; how many there were.
+  static int Drain(ChangeStream& cs) {
+    int n = 0;
+    for (;;) {
+      auto e = cs.TryNext();
+      EXPECT_TRUE(e.ok()) << e.status().ToString();
+      if (!e.ok() || !e->has_value()) return n;
+      n++;
+    }
+  }
   static std::string Ops(ChangeStream& cs) {
     std::string out;
     for (;;) {
@@ -237,21 +254,11 @@ TEST_F(HubTest, CancelledWaitersAreNeverWoken) {
 }
 
 TEST_F(HubTest, LaggingStreamsReadTheEngineWhenTheRingHasMovedOn) {
-  hub_.reset();
-  HubOptions small;
-  small.ring_entries = 8;
-  hub_ = std::make_unique<Hub>(&db_->engine(), small);
+  UseSmallRing(8);
   auto cs = Watch({"shop", "orders"});
   for (int i = 0; i < 40; ++i) Insert("orders", "{x: 1}");
   Settle();
-  int n = 0;
-  for (;;) {
-    auto e = cs->TryNext();
-    ASSERT_TRUE(e.ok());
-    if (!e->has_value()) break;
-    n++;
-  }
-  EXPECT_EQ(n, 40);
+  EXPECT_EQ(Drain(*cs), 40);
 }
 
 // Under MemoryOnlyReads a stream takes only what the ring has: entries committed but not
@@ -272,22 +279,12 @@ TEST_F(HubTest, MemoryOnlyReadsTakeOnlyTheRing) {
   EXPECT_FALSE(MemoryOnlyReads::active());
   EXPECT_EQ(Ops(*cs), "insert ");  // _id 2, from the engine
 
-  hub_.reset();
-  HubOptions small;
-  small.ring_entries = 4;
-  hub_ = std::make_unique<Hub>(&db_->engine(), small);
+  UseSmallRing(4);
   auto lagging = Watch({"shop", "orders"});
   for (int i = 0; i < 12; ++i) Insert("orders", "{x: 1}");
   Settle();
   MemoryOnlyReads memory_only;
-  int n = 0;
-  for (;;) {
-    auto e = lagging->TryNext();
-    ASSERT_TRUE(e.ok());
-    if (!e->has_value()) break;
-    n++;
-  }
-  EXPECT_EQ(n, 12);
+  EXPECT_EQ(Drain(*lagging), 12);
 }
 
 TEST_F(HubTest, ResumeAroundInvalidate) {

@@ -738,6 +738,11 @@ Result<std::shared_ptr<PendingDelete>> PrepareDelete(std::string_view db, std::s
   return std::make_shared<PendingDelete>(
       PendingDelete{std::string(db), std::string(coll), filter, limit, std::move(cf), 0});
 }
+
+Result<int64_t> FinishDelete(const PendingDelete& p, Status s) {
+  if (!s.ok()) return s;
+  return p.deleted;
+}
 }  // namespace
 
 Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
@@ -745,8 +750,7 @@ Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
                                  const LetAndCollation& options, storage::WriteOptions write) {
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingDelete> p, PrepareDelete(db, coll, filter, limit, options));
   Status s = engine_->Write([&p](storage::Txn& txn) { return ApplyDelete(*p, txn); }, write);
-  if (!s.ok()) return s;
-  return p->deleted;
+  return FinishDelete(*p, std::move(s));
 }
 
 Status Database::DeleteAsync(std::string_view db, std::string_view coll, const bson::Document& filter,
@@ -754,9 +758,7 @@ Status Database::DeleteAsync(std::string_view db, std::string_view coll, const b
                              std::function<void(Result<int64_t>)> done) {
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingDelete> p, PrepareDelete(db, coll, filter, limit, options));
   engine_->SubmitWrite([p](storage::Txn& txn) { return ApplyDelete(*p, txn); },
-                       [p, done = std::move(done)](Status s) {
-                         done(s.ok() ? Result<int64_t>(p->deleted) : Result<int64_t>(std::move(s)));
-                       },
+                       [p, done = std::move(done)](Status s) { done(FinishDelete(*p, std::move(s))); },
                        write);
   return Status::OK();
 }

@@ -581,6 +581,17 @@ class PipelineTest : public EngineTest {
     return doc.ok() && doc->has_value();
   }
   size_t ChangeLogSize() { return engine_->ReadChangeLog(bson::Timestamp{}, 100000)->size(); }
+  // Submits an insert of {_id: id} into test.c; its outcome arrives through the future.
+  std::future<Status> SubmitInsert(int id, WriteOptions write = {}) {
+    auto done = std::make_shared<std::promise<Status>>();
+    std::future<Status> f = done->get_future();
+    engine_->SubmitWrite(
+        [id](Txn& txn) {
+          return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(id) + "}"));
+        },
+        [done](Status s) { done->set_value(std::move(s)); }, write);
+    return f;
+  }
 
   SyncGate gate_;
 };
@@ -724,12 +735,8 @@ TEST_F(PipelineTest, OnlyIfIdleRunsOnTheCallerOrRefuses) {
 // the same pass is.
 TEST_F(PipelineTest, DurableWriteWaitsForItsSync) {
   gate_.Close();
-  std::promise<Status> durable;
-  engine_->SubmitWrite(
-      [](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 1}")); },
-      [&](Status s) { durable.set_value(s); });
+  std::future<Status> f = SubmitInsert(1);
   ASSERT_TRUE(gate_.WaitHeld());
-  auto f = durable.get_future();
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   EXPECT_FALSE(Visible("c", 1));
   gate_.Open();
@@ -743,24 +750,14 @@ TEST_F(PipelineTest, DurableWriteWaitsForItsSync) {
 // (a thread per stage did the same; one thread carrying every stage would not).
 TEST_F(PipelineTest, WritesGoOnWhileAnotherWriteIsAtItsFsync) {
   gate_.Close();
-  std::promise<Status> durable;
-  engine_->SubmitWrite(
-      [](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: 1}")); },
-      [&](Status s) { durable.set_value(s); });
+  std::future<Status> d = SubmitInsert(1);
   ASSERT_TRUE(gate_.WaitHeld());
   for (int i = 2; i <= 4; ++i) {
-    std::promise<Status> quick;
-    engine_->SubmitWrite(
-        [i](Txn& txn) {
-          return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(i) + "}"));
-        },
-        [&](Status s) { quick.set_value(s); }, WriteOptions{.wait_durable = false});
-    auto f = quick.get_future();
+    std::future<Status> f = SubmitInsert(i, WriteOptions{.wait_durable = false});
     ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "write " << i;
     EXPECT_TRUE(f.get().ok());
     EXPECT_TRUE(Visible("c", i));
   }
-  auto d = durable.get_future();
   EXPECT_EQ(d.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   gate_.Open();
   EXPECT_TRUE(d.get().ok());
