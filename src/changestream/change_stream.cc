@@ -776,21 +776,26 @@ Status ChangeStream::Fill() {
       // that must not wait for storage, from the ring once the tailer has them).
       if (ring.size() == batch || !(position_ < engine_->committed()) ||
           MemoryOnlyReads::active()) {
+        log_reader_.Release();  // reading from memory now: pin no storage meanwhile
         return Status::OK();
       }
     }
   }
   // Straight from the engine's bytes. A batch stops after kMaxFillBytes of entries: the
   // events it makes are held until read.
-  constexpr size_t kMaxFillBytes = 16 * 1024 * 1024;
+  constexpr size_t kMaxFillBytes = 2 * 1024 * 1024;
   Status status;
   size_t bytes = 0;
-  EDDY_RETURN_IF_ERROR(
-      engine_->ScanChangeLog(position_, batch, [&](bson::Timestamp ts, std::string_view raw) {
-        bytes += raw.size();
-        status = Consume(ts, raw, nullptr);
-        return status.ok() && !invalidated_ && bytes < kMaxFillBytes;
-      }).status());
+  EDDY_RETURN_IF_ERROR(engine_
+                           ->ScanChangeLog(
+                               position_, batch,
+                               [&](bson::Timestamp ts, std::string_view raw) {
+                                 bytes += raw.size();
+                                 status = Consume(ts, raw, nullptr);
+                                 return status.ok() && !invalidated_ && bytes < kMaxFillBytes;
+                               },
+                               &log_reader_)
+                           .status());
   return status;
 }
 

@@ -994,37 +994,78 @@ Result<std::vector<ChangeLogEntry>> Engine::ReadChangeLog(bson::Timestamp after,
   return out;
 }
 
+struct ChangeLogReader::Rep {
+  std::unique_ptr<rocksdb::Iterator> it;
+  std::string upper;  // the iterator's upper bound (it sees entries below it)
+  rocksdb::Slice upper_slice;
+  uint64_t watermark = 0;  // committed() when the iterator was made: it sees up to here
+  uint64_t at = 0;         // the iterator stands at the first entry after this
+  std::chrono::steady_clock::time_point made;
+};
+
+ChangeLogReader::ChangeLogReader() : rep_(std::make_unique<Rep>()) {}
+ChangeLogReader::~ChangeLogReader() = default;
+void ChangeLogReader::Release() { rep_->it.reset(); }
+
 Result<size_t> Engine::ScanChangeLog(bson::Timestamp after, size_t max_entries,
                                      const ChangeLogVisitor& visit) {
+  ChangeLogReader once;
+  return ScanChangeLog(after, max_entries, visit, &once);
+}
+
+Result<size_t> Engine::ScanChangeLog(bson::Timestamp after, size_t max_entries,
+                                     const ChangeLogVisitor& visit, ChangeLogReader* reader) {
+  ChangeLogReader::Rep& r = *reader->rep_;
   uint64_t watermark = committed_.load();
   uint64_t from = after.AsUint64();
-  if (from >= watermark) return size_t{0};
-  std::string upper = U64Key(watermark + 1);
-  rocksdb::ReadOptions ro;
-  rocksdb::Slice upper_slice(upper);
-  ro.iterate_upper_bound = &upper_slice;
-  // Catch-up reads are long sequential scans: read ahead, and keep them out of the block
-  // cache so a lagging watcher does not evict the documents everyone else reads.
-  ro.readahead_size = 2 << 20;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it;
+  if (from >= watermark) {
+    r.it.reset();  // caught up: pin nothing while waiting
+    return size_t{0};
+  }
+  const auto now = std::chrono::steady_clock::now();
   {
     std::shared_lock lock(shared_->history_mu);
     if (from < shared_->history_start.load()) {
+      r.it.reset();
       return Status(ErrorCode::kChangeStreamHistoryLost,
                     "Resume of change stream was not possible, as the resume point may no "
                     "longer be in the oplog.");
     }
-    it.reset(db_->NewIterator(ro, cfs_[kCfChangeLog]));
+    // Go on with the iterator when it stands right after `after` and has more to show.
+    const bool reuse = r.it && r.at == from && from < r.watermark &&
+                       now - r.made < ChangeLogReader::kMaxAge;
+    if (!reuse) {
+      r.it.reset();
+      r.upper = U64Key(watermark + 1);
+      r.upper_slice = rocksdb::Slice(r.upper);
+      rocksdb::ReadOptions ro;
+      ro.iterate_upper_bound = &r.upper_slice;
+      // Catch-up reads are long sequential scans: read ahead, and keep them out of the block
+      // cache so a lagging watcher does not evict the documents everyone else reads.
+      ro.readahead_size = 2 << 20;
+      ro.fill_cache = false;
+      r.it.reset(db_->NewIterator(ro, cfs_[kCfChangeLog]));
+      r.watermark = watermark;
+      r.made = now;
+      r.it->Seek(U64Key(from + 1));
+    }
   }
+  rocksdb::Iterator* it = r.it.get();
   size_t n = 0;
-  for (it->Seek(U64Key(from + 1)); it->Valid() && n < max_entries; it->Next()) {
+  uint64_t last = from;
+  while (it->Valid() && n < max_entries) {
     ++n;
-    bson::Timestamp ts =
-        bson::Timestamp::FromUint64(ReadBigEndian64(std::string_view(it->key().data(), 8)));
-    if (!visit(ts, std::string_view(it->value().data(), it->value().size()))) break;
+    last = ReadBigEndian64(std::string_view(it->key().data(), 8));
+    const bool more = visit(bson::Timestamp::FromUint64(last),
+                            std::string_view(it->value().data(), it->value().size()));
+    it->Next();  // the visited entry is read either way
+    if (!more) break;
   }
-  EDDY_RETURN_IF_ERROR(detail::ToStatus(it->status()));
+  Status status = detail::ToStatus(it->status());
+  r.at = last;
+  // At the end of what it sees (or failed): the next scan needs a newer view anyway.
+  if (!status.ok() || !it->Valid()) r.it.reset();
+  EDDY_RETURN_IF_ERROR(status);
   return n;
 }
 

@@ -266,6 +266,26 @@ struct WriteOptions {
   bool only_if_idle = false;
 };
 
+// One change-log reader's iterator between scans (Engine::ScanChangeLog with a reader).
+// An iterator pins the memtables and files it reads, so it is kept only while it pays:
+// it is dropped once it reached the end of what it sees, after kMaxAge, or by Release().
+// Not thread-safe: one per reader. Must not outlive its engine.
+class ChangeLogReader {
+ public:
+  ChangeLogReader();
+  ~ChangeLogReader();
+  ChangeLogReader(const ChangeLogReader&) = delete;
+  ChangeLogReader& operator=(const ChangeLogReader&) = delete;
+  void Release();
+  // An iterator older than this is replaced (so a stalled reader pins little).
+  static constexpr std::chrono::milliseconds kMaxAge{1000};
+
+ private:
+  friend class Engine;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
@@ -301,6 +321,11 @@ class Engine {
   using ChangeLogVisitor = std::function<bool(bson::Timestamp ts, std::string_view raw)>;
   Result<size_t> ScanChangeLog(bson::Timestamp after, size_t max_entries,
                                const ChangeLogVisitor& visit);
+  // The same for a reader that scans on from where its last scan stopped (a catch-up):
+  // `reader` keeps the RocksDB iterator, and its read-ahead, from one scan to the next
+  // instead of seeking anew each time. See ChangeLogReader.
+  Result<size_t> ScanChangeLog(bson::Timestamp after, size_t max_entries,
+                               const ChangeLogVisitor& visit, ChangeLogReader* reader);
   // Blocks until committed() > after or the deadline passes; returns committed() > after.
   bool WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline);
   // Called on the syncer thread each time the watermark advances, with the new watermark.
