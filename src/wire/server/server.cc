@@ -122,7 +122,7 @@ struct PendingCall {
 // When a session waiting for a command resumes. A reply that must still be written (or a
 // close) resumes it at once. A reply that the producing thread wrote to the socket whole
 // does not: the session then resumes when the socket becomes readable (the client's next
-// request, or its close), found by a peeking receive started with the command. Resuming it
+// request, or its close), found by a peeking receive armed once the command is dispatched. Resuming it
 // at the reply instead meant waking its I/O thread only for it to wait for that request:
 // one thread wake-up more per command answered by another thread (a durable write, a
 // change-stream event), which the I/O threads' wake-ups were contending with the clients'
@@ -161,6 +161,11 @@ struct SessionWait : std::enable_shared_from_this<SessionWait> {
     readable = true;
     peek_error = ec;
     MaybeFire();
+  }
+  // The command finished (its reply written or not).
+  bool call_finished() {
+    std::lock_guard<std::mutex> l(mu);
+    return call_done;
   }
   // The session was resumed with the reply already written (and readable input).
   bool quiet_done() {
@@ -332,14 +337,6 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
       wait->CallDone(std::move(r), sent_whole);
     });
     if (!open) return;  // Stop cancelled the call before it started
-    if (quiet) {
-      // Peeks (takes nothing): completes when the next request, or the end, is readable.
-      auto byte = std::make_shared<char>();
-      socket_.async_receive(asio::buffer(byte.get(), 1), tcp::socket::message_peek,
-                            [wait, byte](asio::error_code ec, size_t) { wait->Readable(ec); });
-    } else {
-      wait->Readable({});  // resume as soon as the call is done
-    }
     // The reply is serialized and written by whichever thread produces it. Only the winning
     // callback does so (a call Stop cancelled never touches the socket or the server).
     auto send_now = [guard = guard_, server = server_, meta = std::make_shared<Inbound>(meta)](
@@ -362,6 +359,19 @@ asio::awaitable<Reply> Session::CallDispatcher(Request request, const Inbound& m
       call->Complete(Reply{
           ErrorReplyBody(Status(ErrorCode::kInternalError, "command threw an exception")),
           false});
+    }
+    // Armed after the dispatch: a command answered right here, on this thread (a read, a
+    // getMore whose events are in memory), resumes the session at once and reads on, with no
+    // peek to make and complete (two receives and a reactor poll less per such request).
+    // For a call still running, a peek armed now is as good as one armed before it: it
+    // completes at once if the next request is already there.
+    if (quiet && !wait->call_finished()) {
+      // Peeks (takes nothing): completes when the next request, or the end, is readable.
+      auto byte = std::make_shared<char>();
+      socket_.async_receive(asio::buffer(byte.get(), 1), tcp::socket::message_peek,
+                            [wait, byte](asio::error_code ec, size_t) { wait->Readable(ec); });
+    } else {
+      wait->Readable({});  // resume as soon as the call is done
     }
   };
   asio::awaitable<Woken> op = asio::async_initiate<const asio::use_awaitable_t<>&, void(Woken)>(
