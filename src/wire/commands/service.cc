@@ -12,6 +12,7 @@
 #include "bson/json.h"
 #include "changestream/change_stream.h"
 #include "changestream/hub.h"
+#include "query/exec/views.h"
 #include "wire/commands/command.h"
 
 namespace eddy::wire {
@@ -598,6 +599,10 @@ struct CommandService::Impl {
       std::lock_guard lock(fp_mu);
       return !fail_point.active;
     }
+    if (request.command.at(0).name == "find" && PointFind(request)) {
+      std::lock_guard lock(fp_mu);
+      return !fail_point.active;
+    }
     static const std::unordered_set<std::string_view> kInline = {
         "ping", "hello", "isMaster", "ismaster", "buildInfo", "buildinfo", "getParameter",
         "setParameter", "whatsmyuri", "connectionStatus", "hostInfo", "getCmdLineOpts", "getLog",
@@ -606,6 +611,38 @@ struct CommandService::Impl {
     if (!kInline.count(request.command.at(0).name)) return false;
     std::lock_guard lock(fp_mu);
     return !fail_point.active;
+  }
+
+  // find {_id: <value>} on a collection (not a view, whose pipeline may cost anything): a
+  // point read of at most one document, through the _id index, cheaper than the two thread
+  // wake-ups of a worker hop. The read may go to disk when the document is not cached: one
+  // block read, the same bound as the j:false insert's _id check that runs here too.
+  bool PointFind(const Request& request) {
+    const bson::Document& cmd = request.command;
+    if (!cmd.at(0).value.is_string()) return false;
+    const bson::Value* filter = cmd.Get("filter");
+    if (!filter || !filter->is_document()) return false;
+    const bson::Document& f = filter->as_document();
+    if (f.size() != 1 || f.at(0).name != "_id") return false;
+    switch (f.at(0).value.type()) {
+      case bson::Type::kDocument:  // operators ({$in: ...}) or an embedded _id: the worker's
+      case bson::Type::kArray:
+      case bson::Type::kRegex:
+        return false;
+      default:
+        break;
+    }
+    for (const char* option : {"tailable", "awaitData"}) {
+      if (const bson::Value* v = cmd.Get(option); v && v->Truthy()) return false;
+    }
+    // These may steer the plan off the _id index (a hinted or $natural scan reads it all).
+    for (const char* option : {"hint", "min", "max", "sort"}) {
+      if (cmd.Has(option)) return false;
+    }
+    storage::CollectionPtr c =
+        db->engine().catalog()->Find(request.db.empty() ? "admin" : request.db,
+                                     cmd.at(0).value.as_string());
+    return c && !query::IsView(*c);
   }
 
   // A small insert acknowledged before its fsync (writeConcern j:false or w:0, or a server

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <cstring>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 #include <string>
 
@@ -595,6 +597,55 @@ TEST_F(DeferredInsertTest, CaughtUpChangeStreamGetMoreParksBeforeDispatchReturns
     }
   }
   EXPECT_EQ(events, 1);
+}
+
+// find {_id: value} on a collection is a point read: it is answered on the dispatching
+// (I/O) thread, before Dispatch returns, with the same reply a worker gives. Finds that may
+// read much (other filters, operators, hints, sorts, views) still go to a worker thread.
+TEST_F(DeferredInsertTest, PointFindsByIdAreAnsweredOnTheDispatchingThread) {
+  Request setup;
+  setup.command = J("{insert: 'c', documents: [{_id: 1, a: 'x'}, {_id: 2, a: 'y'}]}");
+  setup.db = "test";
+  ASSERT_EQ(service_->Run(ConnectionInfo{}, setup).body.Get("n")->ToInt64(), 2);
+  Request view;
+  view.command = J("{create: 'v', viewOn: 'c', pipeline: [{$match: {a: 'x'}}]}");
+  view.db = "test";
+  ASSERT_EQ(service_->Run(ConnectionInfo{}, view).body.Get("ok")->ToDouble(), 1.0);
+
+  auto answered_here = [&](const std::string& json, std::string* batch) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    const std::thread::id caller = std::this_thread::get_id();
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false, here = false;
+    service_->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
+      std::lock_guard lock(mu);
+      here = std::this_thread::get_id() == caller;
+      const bson::Value* cursor = reply.body.Get("cursor");
+      *batch = cursor ? Shell(*cursor->as_document().Get("firstBatch")) : Shell(bson::Value(reply.body));
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    return here;
+  };
+  std::string batch;
+  EXPECT_TRUE(answered_here("{find: 'c', filter: {_id: 2}, projection: {a: 1}}", &batch));
+  EXPECT_EQ(batch, "[{_id: 2, a: \"y\"}]");
+  EXPECT_TRUE(answered_here("{find: 'c', filter: {_id: 3}}", &batch));
+  EXPECT_EQ(batch, "[]");
+  EXPECT_TRUE(answered_here("{find: 'nope', filter: {_id: 1}}", &batch) == false);
+  EXPECT_EQ(batch, "[]");
+  for (const char* worker : {"{find: 'c', filter: {_id: {$lte: 1}}}", "{find: 'c', filter: {a: 'x'}}",
+                             "{find: 'c', filter: {_id: 1}, hint: {$natural: 1}}",
+                             "{find: 'c', filter: {_id: 1}, sort: {$natural: -1}}",
+                             "{find: 'v', filter: {_id: 1}}"}) {
+    EXPECT_FALSE(answered_here(worker, &batch)) << worker;
+    EXPECT_EQ(batch, "[{_id: 1, a: \"x\"}]") << worker;
+  }
 }
 
 }  // namespace
