@@ -763,8 +763,22 @@ Status Database::DeleteAsync(std::string_view db, std::string_view coll, const b
   return Status::OK();
 }
 
-Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::string_view coll,
-                                                    const FindAndModifyRequest& req) {
+namespace {
+// One findAndModify on its way through the engine (shared by FindAndModify and
+// FindAndModifyAsync): compiled before, applied on the sequencer, its result read after.
+struct PendingFindAndModify {
+  std::string db, coll;
+  FindAndModifyRequest req;
+  CompiledFilter cf;
+  std::optional<SortSpec> sort;
+  std::optional<Projection> projection;
+  std::optional<query::Update> update;
+  FindAndModifyResult result;
+};
+
+Result<std::shared_ptr<PendingFindAndModify>> PrepareFindAndModify(std::string_view db,
+                                                                   std::string_view coll,
+                                                                   const FindAndModifyRequest& req) {
   const bool has_update = req.update.has_value() || req.update_pipeline.has_value();
   if (req.remove == has_update) {
     return Status(ErrorCode::kFailedToParse, "Either an update or remove=true must be specified");
@@ -772,13 +786,13 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
   if (req.remove && (req.upsert || req.return_new)) {
     return Status(ErrorCode::kFailedToParse, "Cannot specify both an update and remove=true");
   }
-  EDDY_ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(req.filter, req.let, req.collation));
-  const Matcher& matcher = cf.matcher;
-  std::optional<SortSpec> sort;
-  std::optional<Projection> projection;
-  EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &sort,
-                                                &projection, &cf));
-  std::optional<query::Update> update;
+  auto p = std::make_shared<PendingFindAndModify>();
+  p->db = std::string(db);
+  p->coll = std::string(coll);
+  p->req = req;
+  EDDY_ASSIGN_OR_RETURN(p->cf, CompileFilter(req.filter, req.let, req.collation));
+  EDDY_RETURN_IF_ERROR(CompileSortAndProjection(req.sort, req.fields, req.filter, &p->sort,
+                                                &p->projection, &p->cf));
   if (req.update_pipeline) {
     if (req.array_filters) {
       return Status(ErrorCode::kFailedToParse,
@@ -786,98 +800,132 @@ Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::st
     }
     EDDY_ASSIGN_OR_RETURN(query::Update u,
                           query::Update::ParsePipeline(*req.update_pipeline, req.let));
-    update.emplace(std::move(u));
+    p->update.emplace(std::move(u));
   } else if (req.update) {
     const bson::Array* filters = req.array_filters ? &*req.array_filters : nullptr;
     EDDY_ASSIGN_OR_RETURN(query::Update u, query::Update::Parse(*req.update, filters));
-    update = std::move(u);
+    p->update = std::move(u);
   }
-  FindAndModifyResult result;
-  Status s = engine_->Write([&](storage::Txn& txn) -> Status {
-    storage::CollectionPtr c = txn.catalog().Find(db, coll);
-    std::optional<bson::Document> target;
-    MatchDetails target_details;
-    std::vector<bson::Value> best_key;
-    std::optional<CollectionValidator> validator;
-    if (c) {
-      if (IsView(*c)) return NotSupportedOnView(db, coll);
-      EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, req.bypass_document_validation));
-      PlanIterator it(&txn, *c,
-                      ChoosePlan(*c, req.filter, sort ? &*sort : nullptr, cf.collator.get()));
-      std::string_view raw;
-      while (it.Next(&raw)) {
-        EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
-        MatchDetails details;
-        EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc, &details));
-        if (!m) continue;
-        if (!sort || it.plan().provides_sort) {
-          target = std::move(doc);
-          target_details = details;
-          break;
-        }
-        EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> key, sort->ExtractSortKey(doc));
-        if (!target || sort->CompareKeys(key, best_key) < 0) {
-          target = std::move(doc);
-          target_details = details;
-          best_key = std::move(key);
-        }
+  return p;
+}
+
+// Runs on the sequencer: finds the target by filter and sort, then updates, removes or
+// upserts it.
+Status ApplyFindAndModify(PendingFindAndModify& p, storage::Txn& txn) {
+  const FindAndModifyRequest& req = p.req;
+  const Matcher& matcher = p.cf.matcher;
+  const std::optional<SortSpec>& sort = p.sort;
+  const std::optional<Projection>& projection = p.projection;
+  std::optional<query::Update>& update = p.update;
+  p.result = FindAndModifyResult();
+  storage::CollectionPtr c = txn.catalog().Find(p.db, p.coll);
+  std::optional<bson::Document> target;
+  MatchDetails target_details;
+  std::vector<bson::Value> best_key;
+  std::optional<CollectionValidator> validator;
+  if (c) {
+    if (IsView(*c)) return NotSupportedOnView(p.db, p.coll);
+    EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, req.bypass_document_validation));
+    PlanIterator it(&txn, *c,
+                    ChoosePlan(*c, req.filter, sort ? &*sort : nullptr, p.cf.collator.get()));
+    std::string_view raw;
+    while (it.Next(&raw)) {
+      EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));
+      MatchDetails details;
+      EDDY_ASSIGN_OR_RETURN(bool m, matcher.MatchesOrError(doc, &details));
+      if (!m) continue;
+      if (!sort || it.plan().provides_sort) {
+        target = std::move(doc);
+        target_details = details;
+        break;
       }
-      EDDY_RETURN_IF_ERROR(it.status());
+      EDDY_ASSIGN_OR_RETURN(std::vector<bson::Value> key, sort->ExtractSortKey(doc));
+      if (!target || sort->CompareKeys(key, best_key) < 0) {
+        target = std::move(doc);
+        target_details = details;
+        best_key = std::move(key);
+      }
     }
-    auto project = [&](const bson::Document& d) -> Result<bson::Document> {
-      if (!projection) return d;
-      return projection->Apply(d, target_details.array_index);
-    };
-    if (target) {
-      result.n = 1;
-      if (req.remove) {
-        EDDY_RETURN_IF_ERROR(txn.Delete(*c, *target));
-        EDDY_ASSIGN_OR_RETURN(bson::Document v, project(*target));
-        result.value = std::move(v);
-        return Status::OK();
-      }
-      UpdateContext ctx;
-      ctx.now = txn.now();
-      ctx.positional_index = target_details.array_index;
-      EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update->Apply(*target, ctx));
-      result.updated_existing = true;
-      if (out.modified) {
-        if (validator) EDDY_RETURN_IF_ERROR(validator->Check(&*target, out.document));
-        bson::Document ud;
-        if (!update->is_replacement()) ud = out.description.ToDocument();
-        EDDY_RETURN_IF_ERROR(txn.Update(*c, *target, out.document,
-                                        update->is_replacement() ? storage::WriteOp::kReplace
-                                                                 : storage::WriteOp::kUpdate,
-                                        update->is_replacement() ? nullptr : &ud));
-      }
-      EDDY_ASSIGN_OR_RETURN(bson::Document v, project(req.return_new ? out.document : *target));
-      result.value = std::move(v);
+    EDDY_RETURN_IF_ERROR(it.status());
+  }
+  auto project = [&](const bson::Document& d) -> Result<bson::Document> {
+    if (!projection) return d;
+    return projection->Apply(d, target_details.array_index);
+  };
+  if (target) {
+    p.result.n = 1;
+    if (req.remove) {
+      EDDY_RETURN_IF_ERROR(txn.Delete(*c, *target));
+      EDDY_ASSIGN_OR_RETURN(bson::Document v, project(*target));
+      p.result.value = std::move(v);
       return Status::OK();
     }
-    if (req.upsert && update) {
-      UpdateContext ctx;
-      ctx.now = txn.now();
-      ctx.is_upsert_insert = true;
-      EDDY_ASSIGN_OR_RETURN(bson::Document doc, update->BuildUpsertDocument(req.filter, ctx));
-      doc = WithId(std::move(doc));
-      EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
-      EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(db, coll));
-      if (!validator) {
-        EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, req.bypass_document_validation));
-      }
-      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(nullptr, doc));
-      EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
-      result.n = 1;
-      result.upserted_id = *doc.Get("_id");
-      if (req.return_new) {
-        EDDY_ASSIGN_OR_RETURN(bson::Document v, project(doc));
-        result.value = std::move(v);
-      }
+    UpdateContext ctx;
+    ctx.now = txn.now();
+    ctx.positional_index = target_details.array_index;
+    EDDY_ASSIGN_OR_RETURN(UpdateOutcome out, update->Apply(*target, ctx));
+    p.result.updated_existing = true;
+    if (out.modified) {
+      if (validator) EDDY_RETURN_IF_ERROR(validator->Check(&*target, out.document));
+      bson::Document ud;
+      if (!update->is_replacement()) ud = out.description.ToDocument();
+      EDDY_RETURN_IF_ERROR(txn.Update(*c, *target, out.document,
+                                      update->is_replacement() ? storage::WriteOp::kReplace
+                                                               : storage::WriteOp::kUpdate,
+                                      update->is_replacement() ? nullptr : &ud));
     }
+    EDDY_ASSIGN_OR_RETURN(bson::Document v, project(req.return_new ? out.document : *target));
+    p.result.value = std::move(v);
     return Status::OK();
-  }, req.write);
-  if (!s.ok()) return WithDuplicateKeyInfo(*engine_->catalog(), std::move(s));
-  return result;
+  }
+  if (req.upsert && update) {
+    UpdateContext ctx;
+    ctx.now = txn.now();
+    ctx.is_upsert_insert = true;
+    EDDY_ASSIGN_OR_RETURN(bson::Document doc, update->BuildUpsertDocument(req.filter, ctx));
+    doc = WithId(std::move(doc));
+    EDDY_RETURN_IF_ERROR(ValidateId(*doc.Get("_id")));
+    EDDY_ASSIGN_OR_RETURN(c, txn.GetOrCreateCollection(p.db, p.coll));
+    if (!validator) {
+      EDDY_ASSIGN_OR_RETURN(validator, CollectionValidator::ForCollection(*c, req.bypass_document_validation));
+    }
+    if (validator) EDDY_RETURN_IF_ERROR(validator->Check(nullptr, doc));
+    EDDY_RETURN_IF_ERROR(txn.Insert(*c, doc));
+    p.result.n = 1;
+    p.result.upserted_id = *doc.Get("_id");
+    if (req.return_new) {
+      EDDY_ASSIGN_OR_RETURN(bson::Document v, project(doc));
+      p.result.value = std::move(v);
+    }
+  }
+  return Status::OK();
+}
+
+Result<FindAndModifyResult> FinishFindAndModify(PendingFindAndModify& p, Status s,
+                                                storage::Engine& engine) {
+  if (!s.ok()) return WithDuplicateKeyInfo(*engine.catalog(), std::move(s));
+  return std::move(p.result);
+}
+}  // namespace
+
+Result<FindAndModifyResult> Database::FindAndModify(std::string_view db, std::string_view coll,
+                                                    const FindAndModifyRequest& req) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingFindAndModify> p, PrepareFindAndModify(db, coll, req));
+  Status s = engine_->Write([&p](storage::Txn& txn) { return ApplyFindAndModify(*p, txn); },
+                            req.write);
+  return FinishFindAndModify(*p, std::move(s), *engine_);
+}
+
+Status Database::FindAndModifyAsync(std::string_view db, std::string_view coll,
+                                    const FindAndModifyRequest& req,
+                                    std::function<void(Result<FindAndModifyResult>)> done) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingFindAndModify> p, PrepareFindAndModify(db, coll, req));
+  storage::Engine* engine = engine_.get();
+  engine_->SubmitWrite(
+      [p](storage::Txn& txn) { return ApplyFindAndModify(*p, txn); },
+      [p, engine, done = std::move(done)](Status s) { done(FinishFindAndModify(*p, std::move(s), *engine)); },
+      req.write);
+  return Status::OK();
 }
 
 Result<std::unique_ptr<FindCursor>> Database::OpenFind(std::string_view db, std::string_view coll,

@@ -172,6 +172,10 @@ class Database {
   // Atomically finds the first document by filter and sort, then updates or removes it.
   Result<FindAndModifyResult> FindAndModify(std::string_view db, std::string_view coll,
                                             const FindAndModifyRequest& request);
+  // The same without waiting (see UpdateAsync).
+  Status FindAndModifyAsync(std::string_view db, std::string_view coll,
+                            const FindAndModifyRequest& request,
+                            std::function<void(Result<FindAndModifyResult>)> done);
 
   // --- reads ---
   // On a view (query/exec/views.h) reads run the view's pipeline over its source, with the

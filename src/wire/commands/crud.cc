@@ -529,6 +529,19 @@ Result<bson::Document> Distinct(CommandContext& ctx, const bson::Document& cmd) 
   return bson::Document{{"values", bson::Array(values.begin(), values.end())}, {"ok", 1.0}};
 }
 
+Result<bson::Document> FindAndModifyReply(Result<query::FindAndModifyResult> fr, bool remove) {
+  // A duplicate key fails the command with keyPattern/keyValue at the top level (ErrorReply).
+  if (!fr.ok()) return fr.status();
+  query::FindAndModifyResult r = std::move(fr).value();
+  bson::Document last{{"n", static_cast<int32_t>(r.n)}};
+  if (!remove) last.Append("updatedExisting", r.updated_existing);
+  if (r.upserted_id) last.Append("upserted", *r.upserted_id);
+  bson::Document reply{{"lastErrorObject", std::move(last)}};
+  reply.Append("value", r.value ? bson::Value(std::move(*r.value)) : bson::Value());
+  reply.Append("ok", 1.0);
+  return reply;
+}
+
 Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& cmd) {
   EDDY_ASSIGN_OR_RETURN(std::string coll, CollectionName(cmd));
   EDDY_RETURN_IF_ERROR(CheckFields(cmd, {"query", "sort", "update", "remove", "new", "fields",
@@ -563,17 +576,19 @@ Result<bson::Document> FindAndModify(CommandContext& ctx, const bson::Document& 
   EDDY_ASSIGN_OR_RETURN(req.write, WriteConcernOptions(cmd));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> bypass, GetBool(cmd, "bypassDocumentValidation"));
   req.bypass_document_validation = bypass.value_or(false);
-  Result<query::FindAndModifyResult> fr = ctx.db->FindAndModify(ctx.db_name, coll, req);
-  // A duplicate key fails the command with keyPattern/keyValue at the top level (ErrorReply).
-  if (!fr.ok()) return fr.status();
-  query::FindAndModifyResult r = std::move(fr).value();
-  bson::Document last{{"n", static_cast<int32_t>(r.n)}};
-  if (!req.remove) last.Append("updatedExisting", r.updated_existing);
-  if (r.upserted_id) last.Append("upserted", *r.upserted_id);
-  bson::Document reply{{"lastErrorObject", std::move(last)}};
-  reply.Append("value", r.value ? bson::Value(std::move(*r.value)) : bson::Value());
-  reply.Append("ok", 1.0);
-  return reply;
+  if (ctx.finish_later) {
+    // Answered by the engine's committing thread once acknowledged (a job queue's claim
+    // then costs no worker hop); an error found before the write is answered now.
+    Status s = ctx.db->FindAndModifyAsync(
+        ctx.db_name, coll, req,
+        [finish = ctx.finish_later, remove = req.remove](Result<query::FindAndModifyResult> r) {
+          finish(FindAndModifyReply(std::move(r), remove));
+        });
+    if (!s.ok()) return s;
+    ctx.deferred = true;
+    return bson::Document();
+  }
+  return FindAndModifyReply(ctx.db->FindAndModify(ctx.db_name, coll, req), req.remove);
 }
 
 }  // namespace

@@ -655,12 +655,29 @@ struct CommandService::Impl {
   static constexpr size_t kInlineInsertDocs = 16;
   static constexpr size_t kInlineInsertBytes = 64 * 1024;
   // A small write, no fail point set: an insert of at most kInlineInsertDocs documents, or
-  // an update or delete of one statement, within kInlineInsertBytes. It never needs a worker thread
+  // an update or delete of one statement, or a findAndModify, within kInlineInsertBytes. It never needs a worker thread
   // (an insert may run on the I/O thread; either is submitted from it otherwise).
   bool SmallWrite(const Request& request) {
     const bson::Document& cmd = request.command;
     if (cmd.empty()) return false;
     const std::string& name = cmd.at(0).name;
+    if (name == "findAndModify" || name == "findandmodify") {
+      // One statement by nature; only its update document (or pipeline) can be big.
+      size_t bytes = 0;
+      for (const char* field : {"query", "update", "sort", "fields"}) {
+        const bson::Value* v = cmd.Get(field);
+        if (!v) continue;
+        if (v->is_document()) bytes += bson::EncodedSize(v->as_document());
+        if (v->is_array()) {
+          for (const bson::Value& stage : v->as_array()) {
+            if (stage.is_document()) bytes += bson::EncodedSize(stage.as_document());
+          }
+        }
+      }
+      if (bytes > kInlineInsertBytes) return false;
+      std::lock_guard lock(fp_mu);
+      return !fail_point.active;
+    }
     const bool insert = name == "insert";
     if (!insert && name != "update" && name != "delete") return false;
     const bson::Value* items = cmd.Get(insert ? "documents" : name == "update" ? "updates" : "deletes");

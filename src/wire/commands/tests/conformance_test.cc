@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <set>
 #include <string>
 
 #include "bson/json.h"
@@ -597,6 +598,59 @@ TEST_F(DeferredInsertTest, CaughtUpChangeStreamGetMoreParksBeforeDispatchReturns
     }
   }
   EXPECT_EQ(events, 1);
+}
+
+// findAndModify takes the same path (a job queue's claim): fifty claims of the oldest new
+// job, dispatched back to back, each take a different job exactly once; removes report the
+// removed document; an upsert's duplicate key fails the command with MongoDB's code and
+// keyValue; a bad update operator is answered at once.
+TEST_F(DeferredInsertTest, FindAndModifyIsAnsweredByTheCommittingThread) {
+  std::string jobs;
+  for (int i = 0; i < 60; ++i) jobs += (i ? ", {_id: " : "{_id: ") + std::to_string(i) + ", state: 'new'}";
+  Request setup;
+  setup.command = J("{insert: 'jobs', documents: [" + jobs + "]}");
+  setup.db = "test";
+  ASSERT_EQ(service_->Run(ConnectionInfo{}, setup).body.Get("n")->ToInt64(), 60);
+  for (int i = 0; i < 50; ++i) {
+    Dispatch("{findAndModify: 'jobs', query: {state: 'new'}, sort: {_id: 1}, "
+             "update: {$set: {state: 'taken'}}, new: true}");
+  }
+  for (int i = 50; i < 55; ++i) {
+    Dispatch("{findAndModify: 'jobs', query: {_id: " + std::to_string(i) + "}, remove: true}");
+  }
+  Dispatch("{findAndModify: 'jobs', query: {_id: 0, state: 'other'}, update: {$set: {x: 1}}, upsert: true}");
+  Dispatch("{findAndModify: 'jobs', query: {_id: 59}, update: {$bogus: {x: 1}}}");
+  const std::vector<bson::Document>& replies = Finish();
+  ASSERT_EQ(replies.size(), 57u);
+  std::set<int64_t> taken, removed;
+  int duplicate = 0, bad_operator = 0;
+  for (const bson::Document& r : replies) {
+    if (r.Get("ok")->ToDouble() != 1.0) {
+      const int64_t code = r.Get("code")->ToInt64();
+      if (code == 11000) {
+        duplicate++;
+        EXPECT_TRUE(r.Has("keyValue")) << Shell(bson::Value(r));
+      } else {
+        bad_operator += code == 9;  // FailedToParse: unknown modifier
+      }
+      continue;
+    }
+    const bson::Document& value = r.Get("value")->as_document();
+    const int64_t id = value.Get("_id")->ToInt64();
+    if (value.Get("state")->as_string() == "taken") {
+      EXPECT_TRUE(taken.insert(id).second) << "job " << id << " claimed twice";
+    } else {
+      removed.insert(id);
+    }
+  }
+  EXPECT_EQ(taken.size(), 50u);
+  EXPECT_EQ(*taken.rbegin(), 49);
+  EXPECT_EQ(removed, (std::set<int64_t>{50, 51, 52, 53, 54}));
+  EXPECT_EQ(duplicate, 1);
+  EXPECT_EQ(bad_operator, 1);
+  auto left = db_->Count("test", "jobs", J("{state: 'new'}"));
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 5);
 }
 
 // find {_id: value} on a collection is a point read: it is answered on the dispatching
