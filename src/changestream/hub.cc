@@ -159,6 +159,9 @@ void Hub::Stop() {
   engine_->RemoveCommitListener(listener_id_);
   cv_.notify_one();
   thread_.join();
+  // Waiters left now are never woken: they wait for the watermark no more.
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < waiters_.size(); ++i) engine_->RemoveWatermarkWaiter();
 }
 
 bson::Timestamp Hub::tail() const {
@@ -218,6 +221,9 @@ uint64_t Hub::Await(std::shared_ptr<const Interest> interest, bson::Timestamp af
   bool sooner = deadline < sleep_until_;
   lock.unlock();
   if (sooner) cv_.notify_one();
+  // Unjournaled writes are synced at once while a stream waits (their events would otherwise
+  // wait out EngineOptions::unjournaled_sync_delay). Removed in Unregister.
+  engine_->AddWatermarkWaiter();
   return id;
 }
 
@@ -245,6 +251,7 @@ void Hub::AddToIndex(Waiter* w) {
 }
 
 void Hub::Unregister(Waiter* w) {
+  engine_->RemoveWatermarkWaiter();
   RemoveFromIndex(w);
   deadlines_.erase(w->deadline_it);
   const uint64_t id = w->id;  // not a reference into *w, which erase destroys

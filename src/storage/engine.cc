@@ -845,7 +845,8 @@ void Engine::SyncPass() {
     // Only unjournaled writers (already acknowledged) wait for this fsync: let more of
     // them gather behind it for a moment (EngineOptions::unjournaled_sync_delay).
     if (options_.sync == SyncMode::kOn && options_.unjournaled_sync_delay.count() > 0 &&
-        !shared_->to_sync.empty() && !shared_->sync_urgent) {
+        !shared_->to_sync.empty() && !shared_->sync_urgent &&
+        watermark_waiters_.load(std::memory_order_relaxed) == 0) {
       const auto deadline = shared_->to_sync.front()->written_at + options_.unjournaled_sync_delay;
       shared_->sync_delaying = true;
       shared_->sync_delay_cv.wait_until(lock, deadline, [&] {
@@ -1071,9 +1072,32 @@ Result<size_t> Engine::ScanChangeLog(bson::Timestamp after, size_t max_entries,
 
 bool Engine::WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline) {
   uint64_t a = after.AsUint64();
-  std::unique_lock lock(shared_->commit_mu);
-  return shared_->commit_cv.wait_until(lock, deadline, [&] { return committed_.load() > a; });
+  if (committed_.load() > a) return true;
+  AddWatermarkWaiter();
+  bool moved;
+  {
+    std::unique_lock lock(shared_->commit_mu);
+    moved = shared_->commit_cv.wait_until(lock, deadline, [&] { return committed_.load() > a; });
+  }
+  RemoveWatermarkWaiter();
+  return moved;
 }
+
+void Engine::AddWatermarkWaiter() {
+  watermark_waiters_.fetch_add(1, std::memory_order_relaxed);
+  // A syncer already delaying unjournaled groups ends its wait now.
+  bool wake = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->sync_delaying) {
+      shared_->sync_urgent = true;
+      wake = true;
+    }
+  }
+  if (wake) shared_->sync_delay_cv.notify_one();
+}
+
+void Engine::RemoveWatermarkWaiter() { watermark_waiters_.fetch_sub(1, std::memory_order_relaxed); }
 
 uint64_t Engine::AddCommitListener(std::function<void(bson::Timestamp)> listener) {
   return AddCommitListener(

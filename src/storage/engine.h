@@ -27,9 +27,10 @@
 //     its change-log entries are below committed().
 //   - wait_durable = false (MongoDB w:1 j:false): Write() returns once the group is written
 //     to RocksDB and visible to new ReadViews; the syncer fsyncs it within
-//     EngineOptions::unjournaled_sync_delay (1 ms; MongoDB's journal interval is 100 ms), or
-//     at once when a durable write comes. A crash before that fsync may lose it. Its
-//     change-log entries still appear only once durable.
+//     EngineOptions::unjournaled_sync_delay (10 ms; MongoDB's journal interval is 100 ms),
+//     or at once when a durable write comes or a change stream waits for the watermark. A
+//     crash before that fsync may lose it. Its change-log entries still appear only once
+//     durable.
 // Visibility is a prefix of the sequence: a write made visible early by a j:false request
 // also makes visible the (not yet durable) writes sequenced before it, as in MongoDB, where
 // reads see every applied write. Without j:false requests a ReadView sees only durable
@@ -328,6 +329,13 @@ class Engine {
                                const ChangeLogVisitor& visit, ChangeLogReader* reader);
   // Blocks until committed() > after or the deadline passes; returns committed() > after.
   bool WaitForCommit(bson::Timestamp after, std::chrono::steady_clock::time_point deadline);
+  // Someone waits for the watermark to move (a parked change stream; WaitForCommit counts
+  // itself): unjournaled groups are then synced at once rather than after
+  // EngineOptions::unjournaled_sync_delay, so their events reach the waiter without that
+  // delay. Each Add is paired with one Remove; they are cheap (an atomic, and a lock only
+  // when the syncer is delaying).
+  void AddWatermarkWaiter();
+  void RemoveWatermarkWaiter();
   // Called on the syncer thread each time the watermark advances, with the new watermark.
   // Must be fast and must not call Write(). Returns an id for RemoveCommitListener.
   uint64_t AddCommitListener(std::function<void(bson::Timestamp)> listener);
@@ -399,6 +407,7 @@ class Engine {
   struct Shared;
   std::unique_ptr<Shared> shared_;
   std::atomic<uint64_t> committed_{0};
+  std::atomic<int64_t> watermark_waiters_{0};  // see AddWatermarkWaiter
   // Column families whose writes RocksDB currently delays or stops (only_if_idle refuses
   // while any are: the caller must not sleep in RocksDB's write controller).
   std::atomic<int> stalled_families_{0};

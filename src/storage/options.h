@@ -45,9 +45,11 @@ struct EngineOptions {
   // per interval rather than one per write, and the writer's core is not shared with a
   // syncer waking for each (MongoDB journals such writes every 100 ms, PostgreSQL's
   // synchronous_commit=off every 200 ms). A write that waits for its fsync ends the wait at
-  // once. Change events of unjournaled writes reach watchers up to this much later (events
-  // appear only once durable). 0: sync at once. Default: 1 ms
-  std::chrono::microseconds unjournaled_sync_delay{1000};
+  // once, and so does a change stream waiting for the watermark (Engine::AddWatermarkWaiter):
+  // events appear only once durable, and a watcher should not wait for them. The delay
+  // bounds what a crash may lose of acknowledged unjournaled writes. 0: sync at once.
+  // Default: 10 ms
+  std::chrono::microseconds unjournaled_sync_delay{10000};
 
   // At most this many queued write requests go into one group commit. Default: 4096
   size_t max_group_requests = 4096;

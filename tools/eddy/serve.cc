@@ -24,7 +24,7 @@ struct ServeOptions {
   int64_t change_log_retention_seconds = 24 * 3600;
   int64_t change_log_max_mb = 1024;
   int64_t change_stream_reply_kb = 60;
-  int64_t unjournaled_sync_delay_us = 1000;
+  int64_t unjournaled_sync_delay_us = 10000;
 };
 
 std::atomic<bool> g_stop{false};
@@ -93,7 +93,7 @@ void RegisterServe(CLI::App& app) {
                   "a change-stream reply carries at most this many KiB of events (the first event always goes; 0: up to 16 MiB). Under 64 KiB, clients reuse their read buffers")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{16 * 1024}));
   cmd->add_option("--unjournaled-sync-delay-us", o.unjournaled_sync_delay_us,
-                  "the fsync of writes acknowledged before it (j:false, w:0) waits at most this long for more of them (their change events wait with it); a write that waits for its fsync ends the wait")
+                  "the fsync of writes acknowledged before it (j:false, w:0) waits at most this long for more of them (a crash may lose that much of them); a write that waits for its fsync, or a change stream waiting for events, ends the wait")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1'000'000}));
   cmd->callback([] { std::exit(RunServe(o)); });
 }

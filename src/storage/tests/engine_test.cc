@@ -540,6 +540,46 @@ TEST_F(EngineTest, UnjournaledWritesShareOneDelayedSyncADurableWriteEndsTheWait)
 
 // A request with many document writes is handed to the committer in pieces (each a whole
 // operation); a savepoint is never split, so rolling it back still undoes everything.
+// While someone waits for the watermark (a parked change stream, or WaitForCommit),
+// unjournaled writes are synced at once: their events do not wait out the delay. A waiter
+// arriving while the syncer already delays ends that wait too.
+TEST_F(EngineTest, AWatermarkWaiterEndsTheUnjournaledSyncDelay) {
+  engine_.reset();
+  EngineOptions o;
+  o.path = dir_.string();
+  o.sync = SyncMode::kOn;
+  o.unjournaled_sync_delay = std::chrono::seconds(30);
+  engine_ = std::move(Engine::Open(o)).value();
+  ASSERT_TRUE(Insert("c", "{_id: 0}").ok());
+  auto unjournaled = [&](int id) {
+    return engine_->Write(
+        [id](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(id) + "}")); },
+        WriteOptions{.wait_durable = false});
+  };
+  // A waiter arrives while the syncer delays.
+  bson::Timestamp before = engine_->committed();
+  ASSERT_TRUE(unjournaled(1).ok());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(engine_->WaitForCommit(before, start + std::chrono::seconds(20)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(engine_->ReadChangeLog(before, 100)->size(), 1u);
+
+  // A waiter already there (a parked stream): the write is not delayed at all.
+  before = engine_->committed();
+  engine_->AddWatermarkWaiter();
+  ASSERT_TRUE(unjournaled(2).ok());
+  start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(engine_->WaitForCommit(before, start + std::chrono::seconds(20)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  engine_->RemoveWatermarkWaiter();
+
+  // Nobody waits: the delay holds again.
+  before = engine_->committed();
+  ASSERT_TRUE(unjournaled(3).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(engine_->committed(), before);
+}
+
 TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
   ASSERT_TRUE(Insert("c", "{_id: 'seed'}").ok());
   const uint64_t groups_before = engine_->stats().groups;
