@@ -653,6 +653,58 @@ TEST_F(DeferredInsertTest, FindAndModifyIsAnsweredByTheCommittingThread) {
   EXPECT_EQ(*left, 5);
 }
 
+// Inserts of up to 256 documents are submitted from the dispatching thread, bigger ones go
+// to a worker; only small unjournaled ones (16 documents at most) may run on the dispatching
+// thread itself. Each reply is the insert's own, an ordered batch stopping at a duplicate.
+TEST_F(DeferredInsertTest, BatchesAreSubmittedFromTheDispatchingThreadButNotRunThere) {
+  auto docs = [](int from, int n) {
+    std::string out;
+    for (int i = from; i < from + n; ++i) out += (i > from ? ", {_id: " : "{_id: ") + std::to_string(i) + "}";
+    return out;
+  };
+  auto answer = [&](const std::string& json, bool* here) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    const std::thread::id caller = std::this_thread::get_id();
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    bson::Document body;
+    service_->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
+      std::lock_guard lock(mu);
+      *here = std::this_thread::get_id() == caller;
+      body = std::move(reply.body);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    return body;
+  };
+  bool here = true;
+  bson::Document r = answer("{insert: 'c', documents: [" + docs(0, 100) + "]}", &here);
+  EXPECT_EQ(r.Get("n")->ToInt64(), 100);
+  EXPECT_FALSE(here);  // durable: answered by the committing thread
+  r = answer("{insert: 'c', documents: [" + docs(100, 100) + "], writeConcern: {j: false}}", &here);
+  EXPECT_EQ(r.Get("n")->ToInt64(), 100);
+  EXPECT_FALSE(here);  // too big to run on the dispatching thread
+  r = answer("{insert: 'c', documents: [" + docs(200, 1) + "], writeConcern: {j: false}}", &here);
+  EXPECT_EQ(r.Get("n")->ToInt64(), 1);
+  EXPECT_TRUE(here);  // small, unjournaled, the pipeline idle
+  r = answer("{insert: 'c', documents: [" + docs(300, 500) + "]}", &here);
+  EXPECT_EQ(r.Get("n")->ToInt64(), 500);
+  EXPECT_FALSE(here);
+  // Ordered: stops at the duplicate (_id 150), after 50 inserted.
+  r = answer("{insert: 'c', documents: [" + docs(1000, 50) + ", " + docs(150, 50) + "]}", &here);
+  EXPECT_EQ(r.Get("n")->ToInt64(), 50);
+  ASSERT_TRUE(r.Has("writeErrors")) << Shell(bson::Value(r));
+  EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 50);
+  auto n = db_->Count("test", "c", bson::Document());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 751);
+}
+
 // find {_id: value} on a collection is a point read: it is answered on the dispatching
 // (I/O) thread, before Dispatch returns, with the same reply a worker gives. Finds that may
 // read much (other filters, operators, hints, sorts, views) still go to a worker thread.
