@@ -688,6 +688,55 @@ Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll
   return FinishUpdate(*p, std::move(s), *engine_);
 }
 
+std::vector<Result<UpdateResult>> Database::UpdateBatch(
+    std::string_view db, std::string_view coll,
+    const std::vector<Result<UpdateStatement>>& statements, bool ordered,
+    storage::WriteOptions write) {
+  const size_t n = statements.size();
+  std::vector<std::shared_ptr<PendingUpdate>> prepared(n);
+  std::vector<Status> outcome(n);
+  // Statements up to `end` are in play: an ordered batch ends at the first that fails to
+  // compile (the ones before it still run).
+  size_t end = n;
+  for (size_t i = 0; i < n && i < end; ++i) {
+    Result<std::shared_ptr<PendingUpdate>> p =
+        statements[i].ok() ? PrepareUpdate(db, coll, *statements[i])
+                           : Result<std::shared_ptr<PendingUpdate>>(statements[i].status());
+    if (p.ok()) {
+      prepared[i] = std::move(p).value();
+    } else {
+      outcome[i] = p.status();
+      if (ordered) end = i + 1;
+    }
+  }
+  size_t ran = 0;  // statements [0, ran) have an outcome
+  Status s = engine_->Write(
+      [&](storage::Txn& txn) -> Status {
+        for (size_t i = 0; i < end; ++i) {
+          ran = i + 1;
+          if (prepared[i]) outcome[i] = ApplyUpdate(*prepared[i], txn);
+          if (!outcome[i].ok() && ordered) break;
+        }
+        return Status::OK();
+      },
+      write);
+  std::vector<Result<UpdateResult>> out;
+  if (!s.ok()) ran = std::max<size_t>(ran, 1);  // the commit failed: the first reports it
+  for (size_t i = 0; i < ran; ++i) {
+    if (!s.ok()) {
+      out.push_back(s);
+      if (ordered) break;
+      continue;
+    }
+    if (!prepared[i]) {
+      out.push_back(outcome[i]);
+      continue;
+    }
+    out.push_back(FinishUpdate(*prepared[i], outcome[i], *engine_));
+  }
+  return out;
+}
+
 Status Database::UpdateAsync(std::string_view db, std::string_view coll, const UpdateStatement& st,
                              std::function<void(Result<UpdateResult>)> done) {
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<PendingUpdate> p, PrepareUpdate(db, coll, st));

@@ -155,6 +155,14 @@ class Database {
                    std::function<void(InsertResult)> done);
   Result<UpdateResult> Update(std::string_view db, std::string_view coll,
                               const UpdateStatement& statement);
+  // Update statements applied in order in one engine write (one group commit, one fsync
+  // for all), rather than one write each. A statement given as an error (it did not parse)
+  // or whose filter or update does not compile fails alone; `ordered` stops at the first
+  // failure (the statements before it are applied). Each statement's outcome, in order, up
+  // to the first failure when ordered. A failed commit is the first statement's outcome.
+  std::vector<Result<UpdateResult>> UpdateBatch(std::string_view db, std::string_view coll,
+                                                const std::vector<Result<UpdateStatement>>& statements,
+                                                bool ordered, storage::WriteOptions write);
   // The same without waiting: errors found before the write (the filter, the update) are
   // returned at once and done is not called; otherwise done runs once on the engine's
   // committing thread (see InsertAsync).

@@ -296,15 +296,16 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
     }
     return SingleUpdateReply(s);
   }
-  UpdateTally tally;
-  for (size_t i = 0; i < items->size(); ++i) {
-    Result<query::UpdateStatement> st =
-        ParseUpdateStatement((*items)[i].as_document(), let, write, bypass.value_or(false));
-    Result<query::UpdateResult> r = st.ok() ? ctx.db->Update(ctx.db_name, coll, *st)
-                                            : Result<query::UpdateResult>(st.status());
-    EDDY_RETURN_IF_ERROR(tally.Add(i, r));
-    if (!r.ok() && ordered) break;
+  // Several statements (a bulkWrite's updates): one engine write, one fsync for them all.
+  std::vector<Result<query::UpdateStatement>> statements;
+  statements.reserve(items->size());
+  for (const bson::Value& item : *items) {
+    statements.push_back(ParseUpdateStatement(item.as_document(), let, write, bypass.value_or(false)));
   }
+  std::vector<Result<query::UpdateResult>> results =
+      ctx.db->UpdateBatch(ctx.db_name, coll, statements, ordered, write);
+  UpdateTally tally;
+  for (size_t i = 0; i < results.size(); ++i) EDDY_RETURN_IF_ERROR(tally.Add(i, results[i]));
   return tally.Reply();
 }
 

@@ -705,6 +705,61 @@ TEST_F(DeferredInsertTest, BatchesAreSubmittedFromTheDispatchingThreadButNotRunT
   EXPECT_EQ(*n, 751);
 }
 
+// An update command with several statements (a bulkWrite's updates) is one engine write:
+// one fsync for all of them, the same replies as statement by statement: an ordered batch
+// stops at the first failure (after applying the ones before it), an unordered one reports
+// each failure and goes on, upserts report their index.
+TEST_F(DeferredInsertTest, MultiStatementUpdatesShareOneWriteAndOneFsync) {
+  auto run = [&](const std::string& json) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    return service_->Run(ConnectionInfo{}, r).body;
+  };
+  ASSERT_EQ(run("{insert: 'c', documents: [{_id: 1, n: 0, k: 1}, {_id: 2, n: 0, k: 2}, {_id: 3, n: 0, k: 3}]}")
+                .Get("n")->ToInt64(), 3);
+  ASSERT_EQ(run("{createIndexes: 'c', indexes: [{key: {k: 1}, name: 'k_1', unique: true}]}")
+                .Get("ok")->ToDouble(), 1.0);
+  std::string updates;
+  for (int i = 0; i < 50; ++i) updates += (i ? ", " : "") + std::string("{q: {_id: ") + std::to_string(1 + i % 3) + "}, u: {$inc: {n: 1}}}";
+  const uint64_t syncs = db_->engine().stats().syncs;
+  bson::Document r = run("{update: 'c', updates: [" + updates + ", {q: {_id: 9}, u: {$set: {k: 9}}, upsert: true}]}");
+  EXPECT_EQ(db_->engine().stats().syncs, syncs + 1);
+  EXPECT_EQ(r.Get("n")->ToInt64(), 51);
+  EXPECT_EQ(r.Get("nModified")->ToInt64(), 50);
+  EXPECT_EQ(Shell(*r.Get("upserted")), "[{index: 50, _id: 9}]");
+  auto docs = db_->Find("test", "c", {});
+  ASSERT_TRUE(docs.ok());
+  ASSERT_EQ(docs->size(), 4u);
+  EXPECT_EQ(Shell(bson::Value((*docs)[0])), "{_id: 1, n: 17, k: 1}");
+
+  // Ordered: the duplicate key at index 1 stops it; index 0 is applied, index 2 is not.
+  r = run("{update: 'c', updates: [{q: {_id: 1}, u: {$set: {x: 1}}}, {q: {_id: 2}, u: {$set: {k: 1}}},"
+          " {q: {_id: 3}, u: {$set: {x: 1}}}]}");
+  EXPECT_EQ(r.Get("n")->ToInt64(), 1);
+  ASSERT_TRUE(r.Has("writeErrors")) << Shell(bson::Value(r));
+  EXPECT_EQ(r.Get("writeErrors")->as_array().size(), 1u);
+  EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 1);
+  EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("code")->ToInt64(), 11000);
+  // Unordered: a bad operator (index 0) and the duplicate (index 2) fail alone.
+  r = run("{update: 'c', ordered: false, updates: [{q: {_id: 1}, u: {$bogus: {x: 1}}},"
+          " {q: {_id: 2}, u: {$set: {x: 2}}}, {q: {_id: 3}, u: {$set: {k: 1}}}, {q: {_id: 3}, u: {$set: {x: 3}}}]}");
+  EXPECT_EQ(r.Get("n")->ToInt64(), 2);
+  ASSERT_EQ(r.Get("writeErrors")->as_array().size(), 2u);
+  EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 0);
+  EXPECT_EQ(r.Get("writeErrors")->as_array().at(1).as_document().Get("index")->ToInt64(), 2);
+  // Ordered with a statement that does not parse: the ones before it run.
+  r = run("{update: 'c', updates: [{q: {_id: 1}, u: {$set: {y: 1}}}, {q: {_id: 2}, u: {$bogus: 1}},"
+          " {q: {_id: 3}, u: {$set: {y: 3}}}]}");
+  EXPECT_EQ(r.Get("n")->ToInt64(), 1);
+  EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 1);
+  docs = db_->Find("test", "c", {});
+  ASSERT_TRUE(docs.ok());
+  EXPECT_EQ(Shell(bson::Value((*docs)[0])), "{_id: 1, n: 17, k: 1, x: 1, y: 1}");
+  EXPECT_EQ(Shell(bson::Value((*docs)[1])), "{_id: 2, n: 17, k: 2, x: 2}");
+  EXPECT_EQ(Shell(bson::Value((*docs)[2])), "{_id: 3, n: 16, k: 3, x: 3}");
+}
+
 // find {_id: value} on a collection is a point read: it is answered on the dispatching
 // (I/O) thread, before Dispatch returns, with the same reply a worker gives. Finds that may
 // read much (other filters, operators, hints, sorts, views) still go to a worker thread.
