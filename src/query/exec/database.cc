@@ -802,6 +802,54 @@ Result<int64_t> Database::Delete(std::string_view db, std::string_view coll,
   return FinishDelete(*p, std::move(s));
 }
 
+std::vector<Result<int64_t>> Database::DeleteBatch(
+    std::string_view db, std::string_view coll,
+    const std::vector<Result<DeleteStatement>>& statements, bool ordered,
+    storage::WriteOptions write) {
+  const size_t n = statements.size();
+  std::vector<std::shared_ptr<PendingDelete>> prepared(n);
+  std::vector<Status> outcome(n);
+  size_t end = n;  // as in UpdateBatch
+  for (size_t i = 0; i < n && i < end; ++i) {
+    Result<std::shared_ptr<PendingDelete>> p =
+        statements[i].ok()
+            ? PrepareDelete(db, coll, statements[i]->filter, statements[i]->limit, statements[i]->lc)
+            : Result<std::shared_ptr<PendingDelete>>(statements[i].status());
+    if (p.ok()) {
+      prepared[i] = std::move(p).value();
+    } else {
+      outcome[i] = p.status();
+      if (ordered) end = i + 1;
+    }
+  }
+  size_t ran = 0;
+  Status s = engine_->Write(
+      [&](storage::Txn& txn) -> Status {
+        for (size_t i = 0; i < end; ++i) {
+          ran = i + 1;
+          if (prepared[i]) outcome[i] = ApplyDelete(*prepared[i], txn);
+          if (!outcome[i].ok() && ordered) break;
+        }
+        return Status::OK();
+      },
+      write);
+  std::vector<Result<int64_t>> out;
+  if (!s.ok()) ran = std::max<size_t>(ran, 1);
+  for (size_t i = 0; i < ran; ++i) {
+    if (!s.ok()) {
+      out.push_back(s);
+      if (ordered) break;
+      continue;
+    }
+    if (!prepared[i]) {
+      out.push_back(outcome[i]);
+      continue;
+    }
+    out.push_back(FinishDelete(*prepared[i], outcome[i]));
+  }
+  return out;
+}
+
 Status Database::DeleteAsync(std::string_view db, std::string_view coll, const bson::Document& filter,
                              int64_t limit, const LetAndCollation& options, storage::WriteOptions write,
                              std::function<void(Result<int64_t>)> done) {

@@ -60,6 +60,13 @@ struct UpdateStatement {
   bool bypass_document_validation = false;  // skip the collection's validator
 };
 
+// One delete statement: limit 1 deletes the first match (deleteOne), 0 every match.
+struct DeleteStatement {
+  bson::Document filter;
+  int64_t limit = 0;
+  LetAndCollation lc;
+};
+
 struct UpdateResult {
   int64_t matched = 0;
   int64_t modified = 0;
@@ -172,6 +179,12 @@ class Database {
   Result<int64_t> Delete(std::string_view db, std::string_view coll, const bson::Document& filter,
                          int64_t limit, const LetAndCollation& options = {},
                          storage::WriteOptions write = {});
+  // Delete statements applied in order in one engine write, as UpdateBatch does updates.
+  // Each statement's outcome (the number deleted), in order, up to the first failure when
+  // ordered.
+  std::vector<Result<int64_t>> DeleteBatch(std::string_view db, std::string_view coll,
+                                           const std::vector<Result<DeleteStatement>>& statements,
+                                           bool ordered, storage::WriteOptions write);
   // The same without waiting (see UpdateAsync).
   Status DeleteAsync(std::string_view db, std::string_view coll, const bson::Document& filter,
                      int64_t limit, const LetAndCollation& options, storage::WriteOptions write,

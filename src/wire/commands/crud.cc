@@ -310,11 +310,7 @@ Result<bson::Document> Update(CommandContext& ctx, const bson::Document& cmd) {
 }
 
 // One delete statement {q, limit, collation, hint}.
-struct DeleteStatement {
-  bson::Document filter;
-  int64_t limit = 0;
-  query::LetAndCollation lc;
-};
+using query::DeleteStatement;
 Result<DeleteStatement> ParseDeleteStatement(const bson::Document& d, const bson::Document& let) {
   EDDY_ASSIGN_OR_RETURN(const bson::Document* q, GetDoc(d, "q"));
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, GetInt(d, "limit"));
@@ -386,14 +382,13 @@ Result<bson::Document> Delete(CommandContext& ctx, const bson::Document& cmd) {
     }
     return SingleDeleteReply(s);
   }
+  // Several statements (a bulkWrite's deletes): one engine write, one fsync for them all.
+  std::vector<Result<DeleteStatement>> statements;
+  statements.reserve(items->size());
+  for (const bson::Value& item : *items) statements.push_back(ParseDeleteStatement(item.as_document(), let));
+  std::vector<Result<int64_t>> results = ctx.db->DeleteBatch(ctx.db_name, coll, statements, ordered, write);
   DeleteTally tally;
-  for (size_t i = 0; i < items->size(); ++i) {
-    Result<DeleteStatement> st = ParseDeleteStatement((*items)[i].as_document(), let);
-    Result<int64_t> r = st.ok() ? ctx.db->Delete(ctx.db_name, coll, st->filter, st->limit, st->lc, write)
-                                : Result<int64_t>(st.status());
-    tally.Add(i, r);
-    if (!r.ok() && ordered) break;
-  }
+  for (size_t i = 0; i < results.size(); ++i) tally.Add(i, results[i]);
   return tally.Reply();
 }
 
