@@ -157,6 +157,9 @@ class ChangeStream {
   bool RingCoversPosition() const;
 
   const WatchOptions& options() const { return interest_->options(); }
+  // Drops the change-log iterator a catch-up keeps between reads (it pins memtables and
+  // files); the next read makes a new one. For a stream left unread for a while.
+  void ReleaseStorage() { log_reader_.Release(); }
 
  private:
   struct Skip;

@@ -106,6 +106,7 @@ class FilteredChangeStreamCursor : public ServerCursor {
     return !post_ && !split_.enabled &&
            inner_.options().full_document != changestream::FullDocument::kUpdateLookup;
   }
+  void ReleaseIdleResources() override { inner_.ReleaseIdleResources(); }
   bool ArmWake(std::chrono::steady_clock::time_point deadline, std::function<void()> wake) override {
     if (!pending_.empty()) return false;
     return inner_.ArmWake(deadline, std::move(wake));

@@ -169,17 +169,28 @@ Result<bool> ChangeStreamCursor::NextBatch(int64_t batch_size,
   if (!prefetch_running() && backlog_ && more && ahead_.empty() && prefetch_status_.ok()) {
     // A backlog: pull the next chunk while the client reads this one.
     if (prefetching.fetch_add(1) < kMaxPrefetching) {
+      prefetch_done_.store(false, std::memory_order_relaxed);
       prefetch_active_.store(true, std::memory_order_relaxed);
       prefetch_ = std::thread([this] {
         Status s = Pull(std::chrono::steady_clock::now(), &ahead_);
         if (!s.ok()) prefetch_status_ = s;
         prefetching.fetch_sub(1);
+        prefetch_done_.store(true, std::memory_order_release);
       });
     } else {
       prefetching.fetch_sub(1);
     }
   }
   return more;
+}
+
+void ChangeStreamCursor::ReleaseIdleResources() {
+  // Not while a background pull still reads the stream (the next reaper pass will do).
+  if (prefetch_active_.load(std::memory_order_relaxed) &&
+      !prefetch_done_.load(std::memory_order_acquire)) {
+    return;
+  }
+  cs_->ReleaseStorage();
 }
 
 bool ChangeStreamCursor::ArmWake(std::chrono::steady_clock::time_point deadline,
@@ -336,6 +347,9 @@ void CursorManager::ReapLocked(std::vector<std::shared_ptr<ServerCursor>>* reape
       it = cursors_.erase(it);
       ++timed_out_;
     } else {
+      if (!e.in_use && now - e.last_used > ServerCursor::kIdleRelease) {
+        e.cursor->ReleaseIdleResources();
+      }
       ++it;
     }
   }

@@ -46,6 +46,11 @@ class ServerCursor {
   // never blocks, so the thread that wakes it may run it. False when it may read storage
   // (updateLookup, $lookup) or wait.
   virtual bool ResumesInMemory() const { return false; }
+  // Called by the cursor manager's reaper for a cursor nobody has used for kIdleRelease (and
+  // not checked out): drop what pins storage (a catching-up change stream's change-log
+  // iterator pins memtables and files) until it is used again.
+  virtual void ReleaseIdleResources() {}
+  static constexpr std::chrono::seconds kIdleRelease{1};
 };
 
 class VectorCursor : public ServerCursor {
@@ -103,6 +108,7 @@ class ChangeStreamCursor : public ServerCursor {
     return !prefetch_active_.load(std::memory_order_relaxed) && cs_->RingCoversPosition();
   }
   const changestream::WatchOptions& options() const { return cs_->options(); }
+  void ReleaseIdleResources() override;
 
   // Cursors building a batch in the background at once, server-wide.
   static constexpr int kMaxPrefetching = 2;
@@ -127,6 +133,7 @@ class ChangeStreamCursor : public ServerCursor {
   std::deque<Event> ready_;  // pulled from the stream, not returned yet
   std::atomic<bool> ready_now_{false};  // !ready_.empty(), for ReadyInMemory
   std::atomic<bool> prefetch_active_{false};  // prefetch_ is joinable
+  std::atomic<bool> prefetch_done_{false};    // its thread no longer touches cs_ (nor ahead_)
   // The background pull's events. While prefetch_ runs only its thread touches this, cs_,
   // buffers_, backlog_ and last_pull_bytes_; NextBatch takes them after joining it.
   std::deque<Event> ahead_;

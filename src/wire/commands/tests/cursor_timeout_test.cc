@@ -2,6 +2,7 @@
 // noCursorTimeout, cursors inside a getMore, and 43 CursorNotFound for a reaped cursor.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -42,6 +43,30 @@ TEST(CursorManagerTest, ReaperClosesIdleCursorsWithoutAnyRequest) {
   auto r = m.Checkout(id, "db.c");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kCursorNotFound);
+}
+
+// A cursor unused for ServerCursor::kIdleRelease is asked to drop what pins storage (a
+// catching-up change stream's change-log iterator), long before its idle timeout; one inside
+// a getMore is not.
+TEST(CursorManagerTest, IdleCursorsReleaseWhatPinsStorage) {
+  struct Counting : VectorCursor {
+    Counting() : VectorCursor({bson::Document{{"a", 1}}}) {}
+    void ReleaseIdleResources() override { releases++; }
+    std::atomic<int> releases{0};
+  };
+  CursorManager m(10min);
+  auto idle = std::make_shared<Counting>();
+  auto busy = std::make_shared<Counting>();
+  m.Add("db.c", idle);
+  int64_t busy_id = m.Add("db.c", busy);
+  ASSERT_TRUE(m.Checkout(busy_id, "db.c").ok());
+  m.ReapIdle();
+  EXPECT_EQ(idle->releases, 0);  // just used
+  std::this_thread::sleep_for(ServerCursor::kIdleRelease + 100ms);
+  m.ReapIdle();
+  EXPECT_GE(idle->releases, 1);
+  EXPECT_EQ(busy->releases, 0);
+  EXPECT_EQ(m.size(), 2u);  // released, not closed
 }
 
 TEST(CursorManagerTest, CheckoutAfterTheTimeoutIsNotFoundEvenBeforeTheReaperRuns) {
