@@ -679,6 +679,59 @@ Result<UpdateResult> FinishUpdate(PendingUpdate& p, Status s, storage::Engine& e
   if (!s.ok()) return WithDuplicateKeyInfo(*engine.catalog(), std::move(s));
   return std::move(p.result);
 }
+
+// Statements applied in order in one engine write (UpdateBatch, DeleteBatch): each is
+// prepared (compiled) first, applied on the sequencer, and finished once the write is
+// acknowledged. A statement given as an error, or failing to prepare or apply, fails alone;
+// `ordered` stops at the first failure. A failed commit is the first statement's outcome.
+template <typename Pending, typename R, typename Statement, typename Prepare, typename Apply,
+          typename Finish>
+std::vector<Result<R>> RunBatch(storage::Engine& engine,
+                                const std::vector<Result<Statement>>& statements, bool ordered,
+                                storage::WriteOptions write, Prepare prepare, Apply apply,
+                                Finish finish) {
+  const size_t n = statements.size();
+  std::vector<std::shared_ptr<Pending>> prepared(n);
+  std::vector<Status> outcome(n);
+  // Statements up to `end` are in play: an ordered batch ends at the first that fails to
+  // prepare (the ones before it still run).
+  size_t end = n;
+  for (size_t i = 0; i < end; ++i) {
+    Result<std::shared_ptr<Pending>> p = statements[i].ok()
+                                             ? prepare(*statements[i])
+                                             : Result<std::shared_ptr<Pending>>(statements[i].status());
+    if (p.ok()) {
+      prepared[i] = std::move(p).value();
+    } else {
+      outcome[i] = p.status();
+      if (ordered) end = i + 1;
+    }
+  }
+  size_t ran = 0;  // statements [0, ran) have an outcome
+  Status s = engine.Write(
+      [&](storage::Txn& txn) -> Status {
+        for (size_t i = 0; i < end; ++i) {
+          ran = i + 1;
+          if (prepared[i]) outcome[i] = apply(*prepared[i], txn);
+          if (!outcome[i].ok() && ordered) break;
+        }
+        return Status::OK();
+      },
+      write);
+  std::vector<Result<R>> out;
+  if (!s.ok()) ran = std::max<size_t>(ran, 1);  // the commit failed: the first reports it
+  for (size_t i = 0; i < ran; ++i) {
+    if (!s.ok()) {
+      out.push_back(s);
+      if (ordered) break;
+    } else if (!prepared[i]) {
+      out.push_back(outcome[i]);
+    } else {
+      out.push_back(finish(*prepared[i], outcome[i]));
+    }
+  }
+  return out;
+}
 }  // namespace
 
 Result<UpdateResult> Database::Update(std::string_view db, std::string_view coll,
@@ -692,49 +745,10 @@ std::vector<Result<UpdateResult>> Database::UpdateBatch(
     std::string_view db, std::string_view coll,
     const std::vector<Result<UpdateStatement>>& statements, bool ordered,
     storage::WriteOptions write) {
-  const size_t n = statements.size();
-  std::vector<std::shared_ptr<PendingUpdate>> prepared(n);
-  std::vector<Status> outcome(n);
-  // Statements up to `end` are in play: an ordered batch ends at the first that fails to
-  // compile (the ones before it still run).
-  size_t end = n;
-  for (size_t i = 0; i < n && i < end; ++i) {
-    Result<std::shared_ptr<PendingUpdate>> p =
-        statements[i].ok() ? PrepareUpdate(db, coll, *statements[i])
-                           : Result<std::shared_ptr<PendingUpdate>>(statements[i].status());
-    if (p.ok()) {
-      prepared[i] = std::move(p).value();
-    } else {
-      outcome[i] = p.status();
-      if (ordered) end = i + 1;
-    }
-  }
-  size_t ran = 0;  // statements [0, ran) have an outcome
-  Status s = engine_->Write(
-      [&](storage::Txn& txn) -> Status {
-        for (size_t i = 0; i < end; ++i) {
-          ran = i + 1;
-          if (prepared[i]) outcome[i] = ApplyUpdate(*prepared[i], txn);
-          if (!outcome[i].ok() && ordered) break;
-        }
-        return Status::OK();
-      },
-      write);
-  std::vector<Result<UpdateResult>> out;
-  if (!s.ok()) ran = std::max<size_t>(ran, 1);  // the commit failed: the first reports it
-  for (size_t i = 0; i < ran; ++i) {
-    if (!s.ok()) {
-      out.push_back(s);
-      if (ordered) break;
-      continue;
-    }
-    if (!prepared[i]) {
-      out.push_back(outcome[i]);
-      continue;
-    }
-    out.push_back(FinishUpdate(*prepared[i], outcome[i], *engine_));
-  }
-  return out;
+  return RunBatch<PendingUpdate, UpdateResult>(
+      *engine_, statements, ordered, write,
+      [&](const UpdateStatement& st) { return PrepareUpdate(db, coll, st); }, ApplyUpdate,
+      [this](PendingUpdate& p, Status s) { return FinishUpdate(p, std::move(s), *engine_); });
 }
 
 Status Database::UpdateAsync(std::string_view db, std::string_view coll, const UpdateStatement& st,
@@ -806,48 +820,10 @@ std::vector<Result<int64_t>> Database::DeleteBatch(
     std::string_view db, std::string_view coll,
     const std::vector<Result<DeleteStatement>>& statements, bool ordered,
     storage::WriteOptions write) {
-  const size_t n = statements.size();
-  std::vector<std::shared_ptr<PendingDelete>> prepared(n);
-  std::vector<Status> outcome(n);
-  size_t end = n;  // as in UpdateBatch
-  for (size_t i = 0; i < n && i < end; ++i) {
-    Result<std::shared_ptr<PendingDelete>> p =
-        statements[i].ok()
-            ? PrepareDelete(db, coll, statements[i]->filter, statements[i]->limit, statements[i]->lc)
-            : Result<std::shared_ptr<PendingDelete>>(statements[i].status());
-    if (p.ok()) {
-      prepared[i] = std::move(p).value();
-    } else {
-      outcome[i] = p.status();
-      if (ordered) end = i + 1;
-    }
-  }
-  size_t ran = 0;
-  Status s = engine_->Write(
-      [&](storage::Txn& txn) -> Status {
-        for (size_t i = 0; i < end; ++i) {
-          ran = i + 1;
-          if (prepared[i]) outcome[i] = ApplyDelete(*prepared[i], txn);
-          if (!outcome[i].ok() && ordered) break;
-        }
-        return Status::OK();
-      },
-      write);
-  std::vector<Result<int64_t>> out;
-  if (!s.ok()) ran = std::max<size_t>(ran, 1);
-  for (size_t i = 0; i < ran; ++i) {
-    if (!s.ok()) {
-      out.push_back(s);
-      if (ordered) break;
-      continue;
-    }
-    if (!prepared[i]) {
-      out.push_back(outcome[i]);
-      continue;
-    }
-    out.push_back(FinishDelete(*prepared[i], outcome[i]));
-  }
-  return out;
+  return RunBatch<PendingDelete, int64_t>(
+      *engine_, statements, ordered, write,
+      [&](const DeleteStatement& st) { return PrepareDelete(db, coll, st.filter, st.limit, st.lc); },
+      ApplyDelete, [](PendingDelete& p, Status s) { return FinishDelete(p, std::move(s)); });
 }
 
 Status Database::DeleteAsync(std::string_view db, std::string_view coll, const bson::Document& filter,

@@ -55,6 +55,20 @@ class EngineTest : public ::testing::Test {
       return txn.Insert(*c, doc);
     });
   }
+  // Reopens the engine with `o` (its path set to this test's directory).
+  void ReopenWith(EngineOptions o) {
+    engine_.reset();
+    o.path = dir_.string();
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value();
+  }
+  // Inserts {_id: id} into test.c (which must exist), acknowledged before its fsync.
+  Status InsertUnjournaled(int id) {
+    return engine_->Write(
+        [id](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(id) + "}")); },
+        WriteOptions{.wait_durable = false});
+  }
   // Renders the change log as "op coll dk" lines.
   std::string RenderChangeLog() {
     auto entries = engine_->ReadChangeLog(bson::Timestamp{}, 1000);
@@ -382,13 +396,9 @@ TEST_F(EngineTest, ChangeLogReaderScansOnAcrossBatchesAndNewCommits) {
   reader.Release();
 
   // A reader behind the retained history gets 286 like everyone else.
-  engine_.reset();
-  EngineOptions o;
-  o.path = dir_.string();
-  o.sync = SyncMode::kOff;
-  o.change_log_max_bytes = 1;
-  o.retention_interval = std::chrono::hours(1);
-  engine_ = std::move(Engine::Open(o)).value();
+  ReopenWith(EngineOptions{.sync = SyncMode::kOff,
+                           .change_log_max_bytes = 1,
+                           .retention_interval = std::chrono::hours(1)});
   ChangeLogReader behind;
   auto first = engine_->ScanChangeLog(
       bson::Timestamp{}, 1, [](bson::Timestamp, std::string_view) { return true; }, &behind);
@@ -511,21 +521,12 @@ TEST_F(EngineTest, WriteAheadLogStaysBounded) {
 // of them, and their events appear only with it; a durable write ends the wait at once and
 // one fsync covers everything.
 TEST_F(EngineTest, UnjournaledWritesShareOneDelayedSyncADurableWriteEndsTheWait) {
-  engine_.reset();
-  EngineOptions o;
-  o.path = dir_.string();
-  o.sync = SyncMode::kOn;
-  o.unjournaled_sync_delay = std::chrono::seconds(30);
-  auto e = Engine::Open(o);
-  ASSERT_TRUE(e.ok()) << e.status().ToString();
-  engine_ = std::move(e).value();
+  ReopenWith(EngineOptions{.sync = SyncMode::kOn, .unjournaled_sync_delay = std::chrono::seconds(30)});
   ASSERT_TRUE(Insert("c", "{_id: 0}").ok());  // durable: creates the collection
   const uint64_t syncs = engine_->stats().syncs;
   const bson::Timestamp before = engine_->committed();
   for (int i = 1; i <= 20; ++i) {
-    Status s = engine_->Write(
-        [i](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(i) + "}")); },
-        WriteOptions{.wait_durable = false});
+    Status s = InsertUnjournaled(i);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   EXPECT_EQ(engine_->stats().syncs, syncs);
@@ -538,27 +539,15 @@ TEST_F(EngineTest, UnjournaledWritesShareOneDelayedSyncADurableWriteEndsTheWait)
   EXPECT_EQ(engine_->ReadChangeLog(before, 100)->size(), 21u);
 }
 
-// A request with many document writes is handed to the committer in pieces (each a whole
-// operation); a savepoint is never split, so rolling it back still undoes everything.
 // While someone waits for the watermark (a parked change stream, or WaitForCommit),
 // unjournaled writes are synced at once: their events do not wait out the delay. A waiter
 // arriving while the syncer already delays ends that wait too.
 TEST_F(EngineTest, AWatermarkWaiterEndsTheUnjournaledSyncDelay) {
-  engine_.reset();
-  EngineOptions o;
-  o.path = dir_.string();
-  o.sync = SyncMode::kOn;
-  o.unjournaled_sync_delay = std::chrono::seconds(30);
-  engine_ = std::move(Engine::Open(o)).value();
+  ReopenWith(EngineOptions{.sync = SyncMode::kOn, .unjournaled_sync_delay = std::chrono::seconds(30)});
   ASSERT_TRUE(Insert("c", "{_id: 0}").ok());
-  auto unjournaled = [&](int id) {
-    return engine_->Write(
-        [id](Txn& txn) { return txn.Insert(*txn.catalog().Find("test", "c"), J("{_id: " + std::to_string(id) + "}")); },
-        WriteOptions{.wait_durable = false});
-  };
   // A waiter arrives while the syncer delays.
   bson::Timestamp before = engine_->committed();
-  ASSERT_TRUE(unjournaled(1).ok());
+  ASSERT_TRUE(InsertUnjournaled(1).ok());
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(engine_->WaitForCommit(before, start + std::chrono::seconds(20)));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
@@ -567,7 +556,7 @@ TEST_F(EngineTest, AWatermarkWaiterEndsTheUnjournaledSyncDelay) {
   // A waiter already there (a parked stream): the write is not delayed at all.
   before = engine_->committed();
   engine_->AddWatermarkWaiter();
-  ASSERT_TRUE(unjournaled(2).ok());
+  ASSERT_TRUE(InsertUnjournaled(2).ok());
   start = std::chrono::steady_clock::now();
   EXPECT_TRUE(engine_->WaitForCommit(before, start + std::chrono::seconds(20)));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
@@ -575,11 +564,13 @@ TEST_F(EngineTest, AWatermarkWaiterEndsTheUnjournaledSyncDelay) {
 
   // Nobody waits: the delay holds again.
   before = engine_->committed();
-  ASSERT_TRUE(unjournaled(3).ok());
+  ASSERT_TRUE(InsertUnjournaled(3).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(engine_->committed(), before);
 }
 
+// A request with many document writes is handed to the committer in pieces (each a whole
+// operation); a savepoint is never split, so rolling it back still undoes everything.
 TEST_F(EngineTest, LargeRequestsAreCommittedInPiecesButSavepointsStayWhole) {
   ASSERT_TRUE(Insert("c", "{_id: 'seed'}").ok());
   const uint64_t groups_before = engine_->stats().groups;

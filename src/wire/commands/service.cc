@@ -546,10 +546,7 @@ struct CommandService::Impl {
       // acknowledgements, runs right there: the event goes out without waiting for a worker to
       // wake up. Not while a fail point is set (it may block).
       bool on_waker = await.run_on_waker;
-      if (on_waker) {
-        std::lock_guard lock(fp_mu);
-        on_waker = !fail_point.active;
-      }
+      if (on_waker) on_waker = NoFailPoint();
       bool armed = await.arm([this, p, on_waker] {
         if (on_waker && changestream::Hub::WakingInline()) {
           // On the committing thread, before the writers' acknowledgements.
@@ -584,6 +581,13 @@ struct CommandService::Impl {
     }
   }
 
+  // No failCommand fail point is set: work may run on the calling thread (blockConnection
+  // sleeps).
+  bool NoFailPoint() {
+    std::lock_guard lock(fp_mu);
+    return !fail_point.active;
+  }
+
   // Commands that touch no storage and never wait run on the calling (I/O) thread: a hop to a
   // worker and back costs two thread wake-ups, far more than the command itself. Not while a
   // fail point is set (blockConnection sleeps).
@@ -596,21 +600,16 @@ struct CommandService::Impl {
       // it for each one.
       const bson::Value& id = request.command.at(0).value;
       if (id.type() != bson::Type::kInt64 || !cursors.ReadyInMemory(id.as_int64())) return false;
-      std::lock_guard lock(fp_mu);
-      return !fail_point.active;
+      return NoFailPoint();
     }
-    if (request.command.at(0).name == "find" && PointFind(request)) {
-      std::lock_guard lock(fp_mu);
-      return !fail_point.active;
-    }
+    if (request.command.at(0).name == "find" && PointFind(request)) return NoFailPoint();
     static const std::unordered_set<std::string_view> kInline = {
         "ping", "hello", "isMaster", "ismaster", "buildInfo", "buildinfo", "getParameter",
         "setParameter", "whatsmyuri", "connectionStatus", "hostInfo", "getCmdLineOpts", "getLog",
         "endSessions", "killAllSessions", "killSessions", "refreshSessions", "startSession",
         "logout"};
     if (!kInline.count(request.command.at(0).name)) return false;
-    std::lock_guard lock(fp_mu);
-    return !fail_point.active;
+    return NoFailPoint();
   }
 
   // find {_id: <value>} on a collection (not a view, whose pipeline may cost anything): a
@@ -666,49 +665,38 @@ struct CommandService::Impl {
   // an update or delete of one statement, or a findAndModify, within kSubmitBytes. It never
   // needs a worker thread (a small enough insert may run on the I/O thread; otherwise the
   // write is submitted from it).
-  bool SmallWrite(const Request& request) {
+  // *bytes: the size of its documents (statements).
+  bool SmallWrite(const Request& request, size_t* bytes) {
     const bson::Document& cmd = request.command;
+    *bytes = 0;
     if (cmd.empty()) return false;
     const std::string& name = cmd.at(0).name;
     if (name == "findAndModify" || name == "findandmodify") {
       // One statement by nature; only its update document (or pipeline) can be big.
-      size_t bytes = 0;
       for (const char* field : {"query", "update", "sort", "fields"}) {
-        const bson::Value* v = cmd.Get(field);
-        if (!v) continue;
-        if (v->is_document()) bytes += bson::EncodedSize(v->as_document());
-        if (v->is_array()) {
-          for (const bson::Value& stage : v->as_array()) {
-            if (stage.is_document()) bytes += bson::EncodedSize(stage.as_document());
-          }
-        }
+        if (const bson::Value* v = cmd.Get(field)) *bytes += bson::EncodedValueSize(*v);
       }
-      if (bytes > kSubmitBytes) return false;
-      std::lock_guard lock(fp_mu);
-      return !fail_point.active;
+      return *bytes <= kSubmitBytes && NoFailPoint();
     }
     const bool insert = name == "insert";
     if (!insert && name != "update" && name != "delete") return false;
     const bson::Value* items = cmd.Get(insert ? "documents" : name == "update" ? "updates" : "deletes");
     if (!items || !items->is_array()) return false;
     if (items->as_array().size() > (insert ? kSubmitInsertDocs : 1)) return false;
-    size_t bytes = 0;
     for (const bson::Value& d : items->as_array()) {
       if (!d.is_document()) return false;  // the worker reports the error
-      bytes += bson::EncodedSize(d.as_document());
-      if (bytes > kSubmitBytes) return false;
+      *bytes += bson::EncodedSize(d.as_document());
+      if (*bytes > kSubmitBytes) return false;
     }
-    std::lock_guard lock(fp_mu);
-    return !fail_point.active;
+    return NoFailPoint();
   }
 
-  // REQUIRES: SmallWrite(request) and an insert.
-  bool WritesInline(const Request& request) {
-    const bson::Array& docs = request.command.Get("documents")->as_array();
-    if (docs.size() > kInlineInsertDocs) return false;
-    size_t bytes = 0;
-    for (const bson::Value& d : docs) bytes += bson::EncodedSize(d.as_document());
-    if (bytes > kInlineInsertBytes) return false;
+  // REQUIRES: SmallWrite(request, &bytes) and an insert.
+  bool WritesInline(const Request& request, size_t bytes) {
+    if (request.command.Get("documents")->as_array().size() > kInlineInsertDocs ||
+        bytes > kInlineInsertBytes) {
+      return false;
+    }
     if (db->engine().options().sync == storage::SyncMode::kOff) return true;
     // A malformed writeConcern is not run here: the submitted path reports it.
     Result<storage::WriteOptions> write = WriteConcernOptions(request.command);
@@ -749,8 +737,9 @@ void CommandService::Dispatch(const ConnectionInfo& connection, Request request,
     done(impl_->Run(connection, request));
     return;
   }
-  if (impl_->SmallWrite(request)) {
-    if (request.command.at(0).name == "insert" && impl_->WritesInline(request)) {
+  size_t write_bytes = 0;
+  if (impl_->SmallWrite(request, &write_bytes)) {
+    if (request.command.at(0).name == "insert" && impl_->WritesInline(request, write_bytes)) {
       Impl::RunState state;
       state.write_now_only = true;
       Reply reply = impl_->Run(connection, request, state);

@@ -457,6 +457,35 @@ class DeferredInsertTest : public ::testing::Test {
       replies_.push_back(std::move(reply.body));
     });
   }
+  // Runs a command on this thread, as a worker does.
+  bson::Document RunCommand(const std::string& json) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    return service_->Run(ConnectionInfo{}, r).body;
+  }
+  // Dispatches a command (as an I/O thread does) and waits for its reply; *here: it was
+  // answered on this, the dispatching, thread.
+  bson::Document DispatchAndWait(const std::string& json, bool* here) {
+    Request r;
+    r.command = J(json);
+    r.db = "test";
+    const std::thread::id caller = std::this_thread::get_id();
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    bson::Document body;
+    service_->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
+      std::lock_guard lock(mu);
+      *here = std::this_thread::get_id() == caller;
+      body = std::move(reply.body);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    return body;
+  }
   // Destroys the service: it waits for the answers still on their way.
   const std::vector<bson::Document>& Finish() {
     service_.reset();
@@ -607,10 +636,7 @@ TEST_F(DeferredInsertTest, CaughtUpChangeStreamGetMoreParksBeforeDispatchReturns
 TEST_F(DeferredInsertTest, FindAndModifyIsAnsweredByTheCommittingThread) {
   std::string jobs;
   for (int i = 0; i < 60; ++i) jobs += (i ? ", {_id: " : "{_id: ") + std::to_string(i) + ", state: 'new'}";
-  Request setup;
-  setup.command = J("{insert: 'jobs', documents: [" + jobs + "]}");
-  setup.db = "test";
-  ASSERT_EQ(service_->Run(ConnectionInfo{}, setup).body.Get("n")->ToInt64(), 60);
+  ASSERT_EQ(RunCommand("{insert: 'jobs', documents: [" + jobs + "]}").Get("n")->ToInt64(), 60);
   for (int i = 0; i < 50; ++i) {
     Dispatch("{findAndModify: 'jobs', query: {state: 'new'}, sort: {_id: 1}, "
              "update: {$set: {state: 'taken'}}, new: true}");
@@ -662,38 +688,18 @@ TEST_F(DeferredInsertTest, BatchesAreSubmittedFromTheDispatchingThreadButNotRunT
     for (int i = from; i < from + n; ++i) out += (i > from ? ", {_id: " : "{_id: ") + std::to_string(i) + "}";
     return out;
   };
-  auto answer = [&](const std::string& json, bool* here) {
-    Request r;
-    r.command = J(json);
-    r.db = "test";
-    const std::thread::id caller = std::this_thread::get_id();
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    bson::Document body;
-    service_->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
-      std::lock_guard lock(mu);
-      *here = std::this_thread::get_id() == caller;
-      body = std::move(reply.body);
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return done; });
-    return body;
-  };
   bool here = true;
-  bson::Document r = answer("{insert: 'c', documents: [" + docs(0, 100) + "]}", &here);
+  bson::Document r = DispatchAndWait("{insert: 'c', documents: [" + docs(0, 100) + "]}", &here);
   EXPECT_EQ(r.Get("n")->ToInt64(), 100);
   EXPECT_FALSE(here);  // durable: answered by the committing thread
-  r = answer("{insert: 'c', documents: [" + docs(100, 100) + "], writeConcern: {j: false}}", &here);
+  r = DispatchAndWait("{insert: 'c', documents: [" + docs(100, 100) + "], writeConcern: {j: false}}", &here);
   EXPECT_EQ(r.Get("n")->ToInt64(), 100);
   EXPECT_FALSE(here);  // too big to run on the dispatching thread
   // Small and unjournaled: run right there once the pipeline is idle (a busy one refuses,
   // and the insert is submitted instead; the last batch's sync may still be running).
   bool ran_here = false;
   for (int i = 200; i < 250 && !ran_here; ++i) {
-    r = answer("{insert: 'c', documents: [" + docs(i, 1) + "], writeConcern: {j: false}}", &here);
+    r = DispatchAndWait("{insert: 'c', documents: [" + docs(i, 1) + "], writeConcern: {j: false}}", &here);
     EXPECT_EQ(r.Get("n")->ToInt64(), 1);
     ran_here = here;
     if (!here) {
@@ -703,16 +709,16 @@ TEST_F(DeferredInsertTest, BatchesAreSubmittedFromTheDispatchingThreadButNotRunT
       }
     } else {
       for (int k = i + 1; k < 250; ++k) {  // the same _ids as the other path would take
-        answer("{insert: 'c', documents: [" + docs(k, 1) + "], writeConcern: {j: false}}", &here);
+        DispatchAndWait("{insert: 'c', documents: [" + docs(k, 1) + "], writeConcern: {j: false}}", &here);
       }
     }
   }
   EXPECT_TRUE(ran_here);
-  r = answer("{insert: 'c', documents: [" + docs(300, 500) + "]}", &here);
+  r = DispatchAndWait("{insert: 'c', documents: [" + docs(300, 500) + "]}", &here);
   EXPECT_EQ(r.Get("n")->ToInt64(), 500);
   EXPECT_FALSE(here);
   // Ordered: stops at the duplicate (_id 150), after 50 inserted.
-  r = answer("{insert: 'c', documents: [" + docs(1000, 50) + ", " + docs(150, 50) + "]}", &here);
+  r = DispatchAndWait("{insert: 'c', documents: [" + docs(1000, 50) + ", " + docs(150, 50) + "]}", &here);
   EXPECT_EQ(r.Get("n")->ToInt64(), 50);
   ASSERT_TRUE(r.Has("writeErrors")) << Shell(bson::Value(r));
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 50);
@@ -726,20 +732,14 @@ TEST_F(DeferredInsertTest, BatchesAreSubmittedFromTheDispatchingThreadButNotRunT
 // stops at the first failure (after applying the ones before it), an unordered one reports
 // each failure and goes on, upserts report their index.
 TEST_F(DeferredInsertTest, MultiStatementUpdatesShareOneWriteAndOneFsync) {
-  auto run = [&](const std::string& json) {
-    Request r;
-    r.command = J(json);
-    r.db = "test";
-    return service_->Run(ConnectionInfo{}, r).body;
-  };
-  ASSERT_EQ(run("{insert: 'c', documents: [{_id: 1, n: 0, k: 1}, {_id: 2, n: 0, k: 2}, {_id: 3, n: 0, k: 3}]}")
+  ASSERT_EQ(RunCommand("{insert: 'c', documents: [{_id: 1, n: 0, k: 1}, {_id: 2, n: 0, k: 2}, {_id: 3, n: 0, k: 3}]}")
                 .Get("n")->ToInt64(), 3);
-  ASSERT_EQ(run("{createIndexes: 'c', indexes: [{key: {k: 1}, name: 'k_1', unique: true}]}")
+  ASSERT_EQ(RunCommand("{createIndexes: 'c', indexes: [{key: {k: 1}, name: 'k_1', unique: true}]}")
                 .Get("ok")->ToDouble(), 1.0);
   std::string updates;
   for (int i = 0; i < 50; ++i) updates += (i ? ", " : "") + std::string("{q: {_id: ") + std::to_string(1 + i % 3) + "}, u: {$inc: {n: 1}}}";
   const uint64_t syncs = db_->engine().stats().syncs;
-  bson::Document r = run("{update: 'c', updates: [" + updates + ", {q: {_id: 9}, u: {$set: {k: 9}}, upsert: true}]}");
+  bson::Document r = RunCommand("{update: 'c', updates: [" + updates + ", {q: {_id: 9}, u: {$set: {k: 9}}, upsert: true}]}");
   EXPECT_EQ(db_->engine().stats().syncs, syncs + 1);
   EXPECT_EQ(r.Get("n")->ToInt64(), 51);
   EXPECT_EQ(r.Get("nModified")->ToInt64(), 50);
@@ -750,7 +750,7 @@ TEST_F(DeferredInsertTest, MultiStatementUpdatesShareOneWriteAndOneFsync) {
   EXPECT_EQ(Shell(bson::Value((*docs)[0])), "{_id: 1, n: 17, k: 1}");
 
   // Ordered: the duplicate key at index 1 stops it; index 0 is applied, index 2 is not.
-  r = run("{update: 'c', updates: [{q: {_id: 1}, u: {$set: {x: 1}}}, {q: {_id: 2}, u: {$set: {k: 1}}},"
+  r = RunCommand("{update: 'c', updates: [{q: {_id: 1}, u: {$set: {x: 1}}}, {q: {_id: 2}, u: {$set: {k: 1}}},"
           " {q: {_id: 3}, u: {$set: {x: 1}}}]}");
   EXPECT_EQ(r.Get("n")->ToInt64(), 1);
   ASSERT_TRUE(r.Has("writeErrors")) << Shell(bson::Value(r));
@@ -758,14 +758,14 @@ TEST_F(DeferredInsertTest, MultiStatementUpdatesShareOneWriteAndOneFsync) {
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 1);
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("code")->ToInt64(), 11000);
   // Unordered: a bad operator (index 0) and the duplicate (index 2) fail alone.
-  r = run("{update: 'c', ordered: false, updates: [{q: {_id: 1}, u: {$bogus: {x: 1}}},"
+  r = RunCommand("{update: 'c', ordered: false, updates: [{q: {_id: 1}, u: {$bogus: {x: 1}}},"
           " {q: {_id: 2}, u: {$set: {x: 2}}}, {q: {_id: 3}, u: {$set: {k: 1}}}, {q: {_id: 3}, u: {$set: {x: 3}}}]}");
   EXPECT_EQ(r.Get("n")->ToInt64(), 2);
   ASSERT_EQ(r.Get("writeErrors")->as_array().size(), 2u);
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 0);
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(1).as_document().Get("index")->ToInt64(), 2);
   // Ordered with a statement that does not parse: the ones before it run.
-  r = run("{update: 'c', updates: [{q: {_id: 1}, u: {$set: {y: 1}}}, {q: {_id: 2}, u: {$bogus: 1}},"
+  r = RunCommand("{update: 'c', updates: [{q: {_id: 1}, u: {$set: {y: 1}}}, {q: {_id: 2}, u: {$bogus: 1}},"
           " {q: {_id: 3}, u: {$set: {y: 3}}}]}");
   EXPECT_EQ(r.Get("n")->ToInt64(), 1);
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 1);
@@ -778,27 +778,21 @@ TEST_F(DeferredInsertTest, MultiStatementUpdatesShareOneWriteAndOneFsync) {
 
 // Delete commands with several statements likewise: one write, one fsync, the same replies.
 TEST_F(DeferredInsertTest, MultiStatementDeletesShareOneWriteAndOneFsync) {
-  auto run = [&](const std::string& json) {
-    Request r;
-    r.command = J(json);
-    r.db = "test";
-    return service_->Run(ConnectionInfo{}, r).body;
-  };
   std::string docs;
   for (int i = 0; i < 40; ++i) docs += (i ? ", {_id: " : "{_id: ") + std::to_string(i) + ", g: " + std::to_string(i % 4) + "}";
-  ASSERT_EQ(run("{insert: 'c', documents: [" + docs + "]}").Get("n")->ToInt64(), 40);
+  ASSERT_EQ(RunCommand("{insert: 'c', documents: [" + docs + "]}").Get("n")->ToInt64(), 40);
   std::string deletes;
   for (int i = 0; i < 20; ++i) deletes += (i ? ", " : "") + std::string("{q: {_id: ") + std::to_string(i) + "}, limit: 1}";
   const uint64_t syncs = db_->engine().stats().syncs;
-  bson::Document r = run("{delete: 'c', deletes: [" + deletes + ", {q: {g: 0}, limit: 0}]}");
+  bson::Document r = RunCommand("{delete: 'c', deletes: [" + deletes + ", {q: {g: 0}, limit: 0}]}");
   EXPECT_EQ(db_->engine().stats().syncs, syncs + 1);
   EXPECT_EQ(r.Get("n")->ToInt64(), 25);  // 20 by _id, then the 5 left of group 0
   // Ordered: a bad limit at index 1 stops it after index 0.
-  r = run("{delete: 'c', deletes: [{q: {_id: 21}, limit: 1}, {q: {}, limit: 2}, {q: {_id: 22}, limit: 1}]}");
+  r = RunCommand("{delete: 'c', deletes: [{q: {_id: 21}, limit: 1}, {q: {}, limit: 2}, {q: {_id: 22}, limit: 1}]}");
   EXPECT_EQ(r.Get("n")->ToInt64(), 1);
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 1);
   // Unordered: it goes on past a bad operator.
-  r = run("{delete: 'c', ordered: false, deletes: [{q: {$bogus: 1}, limit: 0}, {q: {g: 1}, limit: 0}]}");
+  r = RunCommand("{delete: 'c', ordered: false, deletes: [{q: {$bogus: 1}, limit: 0}, {q: {g: 1}, limit: 0}]}");
   EXPECT_EQ(r.Get("n")->ToInt64(), 4);  // 21 was deleted; 25, 29, 33, 37 of group 1 remain
   EXPECT_EQ(r.Get("writeErrors")->as_array().at(0).as_document().Get("index")->ToInt64(), 0);
   auto n = db_->Count("test", "c", bson::Document());
@@ -810,33 +804,14 @@ TEST_F(DeferredInsertTest, MultiStatementDeletesShareOneWriteAndOneFsync) {
 // (I/O) thread, before Dispatch returns, with the same reply a worker gives. Finds that may
 // read much (other filters, operators, hints, sorts, views) still go to a worker thread.
 TEST_F(DeferredInsertTest, PointFindsByIdAreAnsweredOnTheDispatchingThread) {
-  Request setup;
-  setup.command = J("{insert: 'c', documents: [{_id: 1, a: 'x'}, {_id: 2, a: 'y'}]}");
-  setup.db = "test";
-  ASSERT_EQ(service_->Run(ConnectionInfo{}, setup).body.Get("n")->ToInt64(), 2);
-  Request view;
-  view.command = J("{create: 'v', viewOn: 'c', pipeline: [{$match: {a: 'x'}}]}");
-  view.db = "test";
-  ASSERT_EQ(service_->Run(ConnectionInfo{}, view).body.Get("ok")->ToDouble(), 1.0);
+  ASSERT_EQ(RunCommand("{insert: 'c', documents: [{_id: 1, a: 'x'}, {_id: 2, a: 'y'}]}").Get("n")->ToInt64(), 2);
+  ASSERT_EQ(RunCommand("{create: 'v', viewOn: 'c', pipeline: [{$match: {a: 'x'}}]}").Get("ok")->ToDouble(), 1.0);
 
   auto answered_here = [&](const std::string& json, std::string* batch) {
-    Request r;
-    r.command = J(json);
-    r.db = "test";
-    const std::thread::id caller = std::this_thread::get_id();
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false, here = false;
-    service_->Dispatch(ConnectionInfo{}, std::move(r), [&](Reply reply) {
-      std::lock_guard lock(mu);
-      here = std::this_thread::get_id() == caller;
-      const bson::Value* cursor = reply.body.Get("cursor");
-      *batch = cursor ? Shell(*cursor->as_document().Get("firstBatch")) : Shell(bson::Value(reply.body));
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return done; });
+    bool here = false;
+    bson::Document body = DispatchAndWait(json, &here);
+    const bson::Value* cursor = body.Get("cursor");
+    *batch = cursor ? Shell(*cursor->as_document().Get("firstBatch")) : Shell(bson::Value(body));
     return here;
   };
   std::string batch;
