@@ -25,6 +25,7 @@ struct ServeOptions {
   int64_t change_log_max_mb = 1024;
   int64_t change_stream_reply_kb = 60;
   int64_t unjournaled_sync_delay_us = 10000;
+  int64_t io_spin_us = 100;
 };
 
 std::atomic<bool> g_stop{false};
@@ -55,6 +56,7 @@ int RunServe(const ServeOptions& o) {
   wire::ServerOptions wo;
   wo.bind_address = o.bind;
   wo.port = static_cast<uint16_t>(o.port);
+  wo.io_spin_us = static_cast<uint32_t>(o.io_spin_us);
   auto server = wire::Server::Start(wo, &service);
   if (!server.ok()) {
     std::fprintf(stderr, "eddy serve: %s\n", server.status().ToString().c_str());
@@ -95,6 +97,9 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--unjournaled-sync-delay-us", o.unjournaled_sync_delay_us,
                   "the fsync of writes acknowledged before it (j:false, w:0) waits at most this long for more of them (a crash may lose that much of them); a write that waits for its fsync, or a change stream waiting for events, ends the wait")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1'000'000}));
+  cmd->add_option("--io-spin-us", o.io_spin_us,
+                  "an I/O thread polls for the next request this long after handling one before it sleeps, yielding to any other runnable thread (0: never)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100'000}));
   cmd->callback([] { std::exit(RunServe(o)); });
 }
 

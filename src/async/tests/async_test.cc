@@ -122,6 +122,26 @@ TEST(IoPoolTest, ThrowingHandlerDoesNotKillThePool) {
   EXPECT_EQ(p.get_future().get(), 5);
 }
 
+asio::awaitable<int> SlowValue(std::chrono::milliseconds d, int v);
+
+// A spinning pool runs what other threads post while it polls and after it went to sleep,
+// runs timers, and stops promptly.
+TEST(IoPoolTest, SpinningPoolRunsPostedWorkAndStops) {
+  IoPool pool(2, 200us);
+  pool.Run();
+  for (int round = 0; round < 50; ++round) {
+    // Alternately while the threads spin (right after work) and once they sleep again.
+    if (round % 10 == 9) std::this_thread::sleep_for(2ms);
+    std::promise<int> p;
+    asio::post(pool.NextContext(), [&p, round] { p.set_value(round); });
+    ASSERT_EQ(p.get_future().get(), round);
+  }
+  EXPECT_EQ(RunOn(pool, SlowValue(5ms, 3)), 3);  // a timer while spinning
+  auto start = std::chrono::steady_clock::now();
+  pool.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
 asio::awaitable<int> SlowValue(std::chrono::milliseconds d, int v) {
   co_await Sleep(d);
   co_return v;

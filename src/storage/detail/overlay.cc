@@ -7,13 +7,19 @@
 namespace eddy::storage::detail {
 
 namespace {
+// Arena blocks double from the first to the last size: a group of one small write (the
+// common case for a single client) allocates 1 KiB, a big batch soon gets 32 KiB blocks.
+constexpr size_t kFirstArenaBlock = 1 << 10;
 constexpr size_t kArenaBlock = 32 << 10;
 }  // namespace
 
 std::string_view Overlay::CopyKey(std::string_view key) {
   if (key.size() > arena_left_) {
-    size_t n = std::max(kArenaBlock, key.size());
-    arena_.push_back(std::make_unique<char[]>(n));
+    size_t block = std::min(kArenaBlock, kFirstArenaBlock << std::min<size_t>(arena_.size(), 5));
+    size_t n = std::max(block, key.size());
+    // Not zeroed (make_unique<char[]> would memset the block: a third of a small group's
+    // overlay cost).
+    arena_.push_back(std::unique_ptr<char[]>(new char[n]));
     arena_next_ = arena_.back().get();
     arena_left_ = n;
   }

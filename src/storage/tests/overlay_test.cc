@@ -98,6 +98,28 @@ TEST_F(OverlayTest, PendingWritesOverBaseAndSavepoints) {
   EXPECT_EQ(Backward({&newer, &ov}), (std::vector<std::string>{"b=newer-b", "a=1"}));
 }
 
+// Keys are copied into arena blocks that grow from 1 KiB to 32 KiB: keys of every size,
+// including ones bigger than any block, stay readable after many more blocks were added.
+TEST_F(OverlayTest, KeysSurviveArenaGrowth) {
+  rocksdb::WriteBatch batch;
+  Overlay ov(&batch);
+  auto* cf = db_->DefaultColumnFamily();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) {
+    size_t len = i % 500 == 7 ? 40'000 : 1 + static_cast<size_t>(i * 37 % 300);
+    std::string k(len, static_cast<char>('a' + i % 26));
+    k += std::to_string(i);
+    keys.push_back(k);
+    ASSERT_TRUE(ov.Put(cf, kSlotDocs, k, "v" + std::to_string(i)).ok());
+  }
+  std::string_view v;
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(ov.Get(kSlotDocs, keys[i], &v), Overlay::Hit::kFound) << i;
+    ASSERT_EQ(v, "v" + std::to_string(i));
+  }
+  EXPECT_EQ(ov.Ordered(kSlotDocs).size(), 3000u);
+}
+
 // Random writes, savepoints, rollbacks and iterator moves in two layers over a random base,
 // checked against a model after every step.
 TEST_F(OverlayTest, MatchesModelUnderRandomOperations) {

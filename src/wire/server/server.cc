@@ -221,7 +221,7 @@ struct Server::Impl {
   explicit Impl(const ServerOptions& o, CommandDispatcher* d)
       : options(o),
         dispatcher(d),
-        pool(o.io_threads),
+        pool(o.io_threads, std::chrono::microseconds(o.io_spin_us)),
         acceptor_strand(asio::make_strand(pool.context())),
         acceptor(acceptor_strand) {}
 

@@ -32,6 +32,9 @@ struct ServerOptions {
   uint16_t port = 27017;
   // Threads running the sockets and coroutines. Default: 0 = hardware concurrency.
   size_t io_threads = 0;
+  // How long an I/O thread keeps polling for the next request after handling one before it
+  // sleeps (async::IoPool). 0 = never. Default: 0.
+  uint32_t io_spin_us = 0;
   // Open connections allowed at once (mongod's maxIncomingConnections). Default: 1,000,000.
   size_t max_connections = 1'000'000;
   // Largest accepted message (maxMessageSizeBytes). Default: 48,000,000.
