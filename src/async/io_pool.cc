@@ -13,6 +13,35 @@ size_t ResolveThreads(size_t threads) {
   unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : hw;
 }
+// A thread waiting for work spins under SCHED_IDLE: the scheduler then counts its core as
+// idle when it places a woken thread, and any thread preempts it at once. Under the normal
+// policy, yielding helps only threads already queued on the spinning core; a woken one was
+// placed on the other, busy core instead (2-core VM, change-stream catch-up of 1M events:
+// median 2.7 s spinning under the normal policy, 2.3 s under SCHED_IDLE, 2.4 s not spinning).
+// The handlers such a poll finds run under SCHED_IDLE too; the thread then returns to the
+// normal policy until it waits again.
+void SetIdlePolicy(bool idle) {
+  sched_param p{};
+  sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &p);
+}
+
+// Leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that allows nice 0 (Linux only lets
+// an unprivileged thread lower its priority). Probed once, on a thread of its own: a pool
+// whose threads could not come back from idle does not spin at all.
+bool CanLeaveIdlePolicy() {
+  static const bool can = [] {
+    bool ok = false;
+    std::thread probe([&ok] {
+      sched_param p{};
+      if (sched_setscheduler(0, SCHED_IDLE, &p) != 0) return;
+      ok = sched_setscheduler(0, SCHED_OTHER, &p) == 0;
+    });
+    probe.join();
+    return ok;
+  }();
+  return can;
+}
+
 // Runs `ctx` until it is stopped, polling it for up to `spin` after the last handler ran
 // before blocking in the reactor (see the header).
 //
@@ -40,15 +69,20 @@ void RunSpinning(asio::io_context& ctx, std::chrono::microseconds spin) {
     bool idle = false;  // the last poll found nothing
     while (!ctx.stopped()) {
       if (ctx.poll() > 0) {
-        if (idle) ++caught;
+        if (idle) {
+          ++caught;
+          SetIdlePolicy(false);
+        }
         idle = false;
         last = Clock::now();
         continue;
       }
+      if (!idle) SetIdlePolicy(true);
       idle = true;
       if (Clock::now() - last >= spin) break;
       sched_yield();  // let any runnable thread have this core
     }
+    if (idle) SetIdlePolicy(false);
     failures = caught >= kMinCaught ? 0 : failures + 1;
   }
 }
@@ -57,7 +91,8 @@ void RunSpinning(asio::io_context& ctx, std::chrono::microseconds spin) {
 
 // Concurrency hint 1: each context is run by one thread, so Asio may run handlers it queues
 // from that thread without waking another (handlers posted from other threads still lock).
-IoPool::IoPool(size_t threads, std::chrono::microseconds spin) : spin_(spin) {
+IoPool::IoPool(size_t threads, std::chrono::microseconds spin)
+    : spin_(spin.count() > 0 && CanLeaveIdlePolicy() ? spin : std::chrono::microseconds(0)) {
   size_t n = ResolveThreads(threads);
   for (size_t i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
   work_.resize(n);

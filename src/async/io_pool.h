@@ -12,8 +12,9 @@
 // tens of microseconds after its reply; a thread that slept meanwhile must be woken for it, and
 // on a virtual machine waking an idle vCPU costs more than the request itself (2-core VM: a
 // loopback ping-pong makes 19k round trips/s with a sleeping server, 44-48k with a server
-// polling for 200 us). The spin yields the core to any other runnable thread (sched_yield),
-// so it only ever uses time that would otherwise be idle.
+// polling for 200 us). The spin runs under SCHED_IDLE and yields (sched_yield), so it only
+// ever uses time that would otherwise be idle; a process that may not leave SCHED_IDLE again
+// (not root, RLIMIT_NICE below 20) does not spin.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -31,7 +32,7 @@ class IoPool {
  public:
   // threads == 0 means std::thread::hardware_concurrency() (at least 1).
   // spin: how long a thread polls for more work after its last handler before it sleeps
-  // (0: never polls).
+  // (0: never polls). spin() reports what the pool does (0 when it may not spin).
   explicit IoPool(size_t threads = 0, std::chrono::microseconds spin = {});
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
@@ -48,6 +49,7 @@ class IoPool {
     return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
   }
   size_t thread_count() const { return contexts_.size(); }
+  std::chrono::microseconds spin() const { return spin_; }
 
   // Starts the threads. They keep running (even with no work queued) until Stop().
   // Calling Run() twice is a no-op. REQUIRES: not called from a pool thread.
