@@ -36,6 +36,33 @@ constexpr std::string_view kMetaNextId = "meta:next_id";
 constexpr std::string_view kMetaLastTs = "meta:last_ts";
 constexpr std::string_view kMetaHistoryStart = "meta:history_start";
 constexpr std::string_view kMetaPendingDrop = "meta:pending_drop:";
+// meta:counts:<collection id, 4 bytes big-endian> -> documents, data bytes, key bytes (8
+// bytes each, big-endian), written with the documents. meta:counts_version is set once they are complete
+// (a data directory from before them gets them on open).
+constexpr std::string_view kMetaCounts = "meta:counts:";
+constexpr std::string_view kMetaCountsVersion = "meta:counts_version";
+
+std::string CountsKey(uint32_t coll_id) {
+  std::string k(kMetaCounts);
+  AppendBigEndian32(coll_id, &k);
+  return k;
+}
+
+std::string EncodeCounts(const CollectionCounts& c) {
+  std::string v;
+  AppendBigEndian64(static_cast<uint64_t>(c.documents), &v);
+  AppendBigEndian64(static_cast<uint64_t>(c.data_bytes), &v);
+  AppendBigEndian64(static_cast<uint64_t>(c.key_bytes), &v);
+  return v;
+}
+
+bool DecodeCounts(std::string_view v, CollectionCounts* c) {
+  if (v.size() != 24) return false;
+  c->documents = static_cast<int64_t>(ReadBigEndian64(v.substr(0, 8)));
+  c->data_bytes = static_cast<int64_t>(ReadBigEndian64(v.substr(8, 8)));
+  c->key_bytes = static_cast<int64_t>(ReadBigEndian64(v.substr(16, 8)));
+  return true;
+}
 
 std::string U64Key(uint64_t v) {
   std::string s;
@@ -310,6 +337,20 @@ ReadView::ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog,
 
 ReadView::~ReadView() = default;
 
+Result<CollectionCounts> ReadView::Counts(const CollectionInfo& coll) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_->snapshot;
+  std::string value;
+  rocksdb::Status s = engine_->db_->Get(ro, engine_->cfs_[kCfDefault], CountsKey(coll.id), &value);
+  CollectionCounts c;
+  if (s.IsNotFound()) return c;  // no document written since the collection was created
+  if (!s.ok()) return detail::ToStatus(s);
+  if (!DecodeCounts(value, &c)) {
+    return Status(ErrorCode::kInternalError, "corrupt counts of collection " + coll.ns());
+  }
+  return c;
+}
+
 Result<std::optional<bson::Document>> ReadView::FindById(const CollectionInfo& coll,
                                                          const bson::Value& id) {
   rocksdb::ReadOptions ro;
@@ -534,8 +575,48 @@ Status Engine::Recover() {
     wb.Delete(cfs_[kCfDefault], pit->key());
     EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(rocksdb::WriteOptions(), &wb)));
   }
+  EDDY_RETURN_IF_ERROR(LoadCounts());
   shared_->snapshot = std::make_shared<detail::Snapshot>(db_);
   last_snapshot_ = shared_->snapshot;
+  return Status::OK();
+}
+
+Status Engine::LoadCounts() {
+  rocksdb::ReadOptions ro;
+  std::string value;
+  rocksdb::Status vs = db_->Get(ro, cfs_[kCfDefault], kMetaCountsVersion, &value);
+  if (!vs.ok() && !vs.IsNotFound()) return detail::ToStatus(vs);
+  const bool complete = vs.ok();
+  rocksdb::WriteBatch wb;
+  for (const CollectionPtr& c : applied_catalog_->List("")) {
+    CollectionCounts counts;
+    if (complete) {
+      rocksdb::Status s = db_->Get(ro, cfs_[kCfDefault], CountsKey(c->id), &value);
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return detail::ToStatus(s);
+      if (!DecodeCounts(value, &counts)) {
+        return Status(ErrorCode::kInternalError, "corrupt counts of collection " + c->ns());
+      }
+    } else {
+      std::string prefix;
+      AppendBigEndian32(c->id, &prefix);
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfDocs]));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        counts.documents++;
+        counts.data_bytes += static_cast<int64_t>(it->value().size());
+        counts.key_bytes += static_cast<int64_t>(it->key().size());
+      }
+      EDDY_RETURN_IF_ERROR(detail::ToStatus(it->status()));
+      wb.Put(cfs_[kCfDefault], CountsKey(c->id), EncodeCounts(counts));
+    }
+    counts_[c->id] = counts;
+  }
+  if (!complete) {
+    wb.Put(cfs_[kCfDefault], kMetaCountsVersion, "1");
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync == SyncMode::kOn;
+    EDDY_RETURN_IF_ERROR(detail::ToStatus(db_->Write(wo, &wb)));
+  }
   return Status::OK();
 }
 
@@ -752,10 +833,26 @@ void Engine::SealGroup(Txn& txn, Group& group) {
   if (next_id_ != txn.group_next_id_before_) {
     wb->Put(cfs_[kCfDefault], kMetaNextId, U64Key(next_id_));
   }
+  // Counts: the group's deltas in order, one write per collection it touched.
+  if (!txn.counts_deltas_.empty()) {
+    std::vector<uint32_t> touched;
+    for (const Txn::CountsDelta& d : txn.counts_deltas_) {
+      CollectionCounts& c = counts_[d.coll_id];
+      c.documents += d.delta.documents;
+      c.data_bytes += d.delta.data_bytes;
+      c.key_bytes += d.delta.key_bytes;
+      touched.push_back(d.coll_id);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (uint32_t id : touched) wb->Put(cfs_[kCfDefault], CountsKey(id), EncodeCounts(counts_[id]));
+  }
   for (uint32_t id : txn.dropped_ids_) {
     std::string k(kMetaPendingDrop);
     AppendBigEndian32(id, &k);
     wb->Put(cfs_[kCfDefault], k, "");
+    // A dropped collection's counts go with it (the ids of its indexes have none).
+    if (counts_.erase(id) > 0) wb->Delete(cfs_[kCfDefault], CountsKey(id));
   }
   if (txn.catalog_changed_ && txn.catalog_) {
     txn.catalog_->version_++;
@@ -774,6 +871,7 @@ void Engine::StartGroup(Txn& txn, Group* group) {
   txn.catalog_changed_ = false;
   txn.entries_ = 0;
   txn.dropped_ids_.clear();
+  txn.counts_deltas_.clear();
   txn.group_ts_before_ = last_ts_;
   txn.group_next_id_before_ = next_id_;
 }

@@ -55,6 +55,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -125,6 +126,15 @@ class Reader {
                                                  const IndexRange& range) = 0;
 };
 
+// A collection's exact document count, the total size of its documents' BSON and of their
+// keys (the _id index), kept by every write in the same WriteBatch as the documents: O(1) to
+// read, and as of the reader's snapshot.
+struct CollectionCounts {
+  int64_t documents = 0;
+  int64_t data_bytes = 0;
+  int64_t key_bytes = 0;
+};
+
 class ReadView : public Reader {
  public:
   ~ReadView() override;
@@ -134,7 +144,9 @@ class ReadView : public Reader {
   std::unique_ptr<DocIterator> ScanCollection(const CollectionInfo& coll, bool reverse) override;
   std::unique_ptr<DocIterator> ScanIndex(const CollectionInfo& coll, const IndexInfo& index,
                                          const IndexRange& range) override;
-  // Approximate number of documents (exact counts scan).
+  // The collection's counts as of this view (see CollectionCounts).
+  Result<CollectionCounts> Counts(const CollectionInfo& coll);
+
  private:
   friend class Engine;
   ReadView(Engine* engine, std::shared_ptr<const Catalog> catalog,
@@ -223,6 +235,8 @@ class Txn : public Reader {
   Status Persist(const CollectionInfo& coll);
   uint32_t AllocateId();
   bson::Document EventBase(std::string_view op, std::string_view db, std::string_view coll);
+  // A document write's change to its collection's counts (applied at SealGroup).
+  void AddCounts(uint32_t coll_id, const CollectionCounts& delta);
 
   Engine* engine_;
   detail::Overlay* overlay_;  // the group's WriteBatch and its pending-write index
@@ -235,6 +249,12 @@ class Txn : public Reader {
   bson::Timestamp last_ts_;
   std::vector<uint32_t> dropped_ids_;  // key spaces to delete after commit
   std::vector<uint32_t> savepoint_dropped_;
+  struct CountsDelta {
+    uint32_t coll_id;
+    CollectionCounts delta;
+  };
+  std::vector<CountsDelta> counts_deltas_;      // this group's, in write order
+  std::vector<uint32_t> savepoint_counts_;      // counts_deltas_.size() at each savepoint
   uint64_t group_ts_before_ = 0;       // last_ts_ when the current group started
   uint32_t group_next_id_before_ = 0;  // next_id_ when the current group started
 };
@@ -380,6 +400,9 @@ class Engine {
   struct Group;
   explicit Engine(const EngineOptions& options);
   Status Recover();
+  // Loads every collection's counts into counts_; a data directory from before counts were
+  // kept gets them by one scan per collection, written once.
+  Status LoadCounts();
   // The write pipeline (engine.cc, Engine::Shared): a pipeline worker thread; the stage
   // passes; running stages from `stage` on while their roles are free.
   void WorkerLoop();
@@ -420,6 +443,8 @@ class Engine {
   std::shared_ptr<const Catalog> applied_catalog_;
   std::deque<std::shared_ptr<Group>> unwritten_;
   std::shared_ptr<Group> current_group_;  // being applied
+  // Sequencer only: each collection's counts after the last applied group (absent: 0).
+  std::unordered_map<uint32_t, CollectionCounts> counts_;
   uint64_t handed_off_ = 0;               // groups handed to the committer
   // Committer only: the snapshot after the last group written.
   std::shared_ptr<const detail::Snapshot> last_snapshot_;

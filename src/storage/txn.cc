@@ -522,6 +522,7 @@ Status Txn::Insert(const CollectionInfo& coll, const bson::Document& doc) {
     return s;
   }
   PopSavePoint();
+  AddCounts(coll.id, {1, static_cast<int64_t>(raw.size()), static_cast<int64_t>(key.size())});
   MaybeCut();
   return Status::OK();
 }
@@ -638,6 +639,8 @@ Status Txn::Update(const CollectionInfo& coll, const bson::Document& before,
     return s;
   }
   PopSavePoint();
+  AddCounts(coll.id,
+            {0, static_cast<int64_t>(raw.size()) - static_cast<int64_t>(bson::EncodedSize(before)), 0});
   MaybeCut();
   return Status::OK();
 }
@@ -668,8 +671,24 @@ Status Txn::Delete(const CollectionInfo& coll, const bson::Document& before) {
     return s;
   }
   PopSavePoint();
+  AddCounts(coll.id, {-1, -static_cast<int64_t>(bson::EncodedSize(before)),
+                     -static_cast<int64_t>(key.size())});
   MaybeCut();
   return Status::OK();
+}
+
+void Txn::AddCounts(uint32_t coll_id, const CollectionCounts& delta) {
+  // Consecutive writes to one collection (a batch) share one delta, unless it was recorded
+  // before the innermost savepoint (a rollback to it drops whole deltas).
+  if (!counts_deltas_.empty() && counts_deltas_.back().coll_id == coll_id &&
+      (savepoint_counts_.empty() || savepoint_counts_.back() < counts_deltas_.size())) {
+    CollectionCounts& d = counts_deltas_.back().delta;
+    d.documents += delta.documents;
+    d.data_bytes += delta.data_bytes;
+    d.key_bytes += delta.key_bytes;
+    return;
+  }
+  counts_deltas_.push_back(CountsDelta{coll_id, delta});
 }
 
 void Txn::MaybeCut() {
@@ -680,17 +699,21 @@ void Txn::MaybeCut() {
 void Txn::SetSavePoint() {
   overlay_->SetSavePoint();
   savepoint_dropped_.push_back(static_cast<uint32_t>(dropped_ids_.size()));
+  savepoint_counts_.push_back(static_cast<uint32_t>(counts_deltas_.size()));
 }
 
 void Txn::RollbackToSavePoint() {
   overlay_->RollbackToSavePoint();
   dropped_ids_.resize(savepoint_dropped_.back());
   savepoint_dropped_.pop_back();
+  counts_deltas_.resize(savepoint_counts_.back());
+  savepoint_counts_.pop_back();
 }
 
 void Txn::PopSavePoint() {
   overlay_->PopSavePoint();
   savepoint_dropped_.pop_back();
+  savepoint_counts_.pop_back();
 }
 
 }  // namespace eddy::storage

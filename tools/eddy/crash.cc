@@ -119,6 +119,16 @@ int RunVerify(const std::string& data, const std::vector<std::string>& acked_fil
   for (int64_t id : acked_ids) {
     if (!stored.count(id)) fail("acknowledged insert " + std::to_string(id) + " is missing");
   }
+  // The counts kept with the writes (count without a filter) against the documents found.
+  for (const auto& [coll, found] : {std::pair<const char*, size_t>{"docs", docs->size()},
+                                    std::pair<const char*, size_t>{"counters", counter_docs->size()}}) {
+    auto n = (*db)->Count(kDb, coll, bson::Document());
+    if (!n.ok() || *n != static_cast<int64_t>(found)) {
+      fail(std::string("count of ") + coll + " is " +
+           (n.ok() ? std::to_string(*n) : n.status().ToString()) + ", " + std::to_string(found) +
+           " documents found");
+    }
+  }
   for (const auto& [c, n] : acked_counters) {
     if (counters[c] < n) {
       fail("counter " + c + " is " + std::to_string(counters[c]) + " < acknowledged " + std::to_string(n));

@@ -1087,19 +1087,13 @@ Result<Database::CollectionStats> Database::Stats(std::string_view db, std::stri
     return Status(kCommandNotSupportedOnView,
                   "Namespace " + std::string(db) + "." + std::string(coll) + " is a view, not a collection");
   }
+  // Kept by every write (storage::CollectionCounts): no scan.
+  EDDY_ASSIGN_OR_RETURN(storage::CollectionCounts counts, view->Counts(*c));
   CollectionStats out;
-  int64_t id_key_bytes = 0;
-  PlanIterator it(view.get(), *c, ChoosePlan(*c, bson::Document(), nullptr, nullptr));
-  std::string_view raw;
-  while (it.Next(&raw)) {
-    out.count++;
-    out.data_bytes += static_cast<int64_t>(raw.size());
-    // The _id index's entry is the document's key: the collection's id and the _id.
-    bson::RawIterator fields(raw);
-    bson::RawElement e;
-    if (fields.Next(&e)) id_key_bytes += 4 + static_cast<int64_t>(e.value.size());
-  }
-  EDDY_RETURN_IF_ERROR(it.status());
+  out.count = counts.documents;
+  out.data_bytes = counts.data_bytes;
+  // The _id index's entries are the documents' keys.
+  const int64_t id_key_bytes = counts.key_bytes;
   storage::Engine::CollectionBytes sizes = engine_->ApproximateCollectionSizes(*c);
   out.storage_bytes = static_cast<int64_t>(sizes.documents);
   for (const storage::IndexInfo& index : c->indexes) {
@@ -1139,9 +1133,15 @@ Result<int64_t> Database::Count(std::string_view db, std::string_view coll,
     return n;
   }
   int64_t n = 0;
+  bool all = matcher.MatchesAll();
+  if (all) {
+    // Every document: the count kept with the writes (estimatedDocumentCount, count({})).
+    EDDY_ASSIGN_OR_RETURN(storage::CollectionCounts counts, view->Counts(*c));
+    n = std::max<int64_t>(0, counts.documents - skip);
+    return limit > 0 ? std::min(n, limit) : n;
+  }
   PlanIterator it(view.get(), *c, ChoosePlan(*c, filter, nullptr, cf.collator.get()));
   std::string_view raw;
-  bool all = matcher.MatchesAll();
   while (it.Next(&raw)) {
     if (!all) {
       EDDY_ASSIGN_OR_RETURN(bson::Document doc, bson::Decode(raw));

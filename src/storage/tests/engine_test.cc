@@ -1,6 +1,7 @@
 #include "storage/engine.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <cmath>
 #include <condition_variable>
@@ -254,6 +255,98 @@ TEST_F(EngineTest, DropRenameAndRecovery) {
   // Timestamps keep increasing across the restart.
   auto entries = *engine_->ReadChangeLog(bson::Timestamp{}, 100);
   for (size_t i = 1; i < entries.size(); ++i) EXPECT_LT(entries[i - 1].ts, entries[i].ts);
+}
+
+// Counts kept with the writes equal a scan after inserts, updates, deletes, failed writes,
+// savepoint rollbacks, renames, drops and restarts; a data directory without them (from
+// before they were kept) gets them on open.
+TEST_F(EngineTest, CollectionCountsFollowEveryWrite) {
+  auto counts = [&](std::string_view coll) {
+    CollectionPtr c = engine_->catalog()->Find("test", coll);
+    if (!c) return std::string("missing");
+    auto n = engine_->NewReadView()->Counts(*c);
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    // Against a scan of the same documents.
+    int64_t docs = 0, bytes = 0, keys = 0;
+    auto view = engine_->NewReadView();
+    for (auto it = view->ScanCollection(*c, false); it->Valid(); it->Next()) {
+      docs++;
+      bytes += static_cast<int64_t>(it->raw().size());
+      keys += 4 + static_cast<int64_t>(it->id_key().size());
+    }
+    EXPECT_EQ(n->documents, docs) << coll;
+    EXPECT_EQ(n->data_bytes, bytes) << coll;
+    EXPECT_EQ(n->key_bytes, keys) << coll;
+    return std::to_string(n->documents) + "/" + std::to_string(n->data_bytes);
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Insert("c", "{_id: " + std::to_string(i) + ", s: 'x'}").ok());
+  EXPECT_EQ(counts("c"), "10/230");  // {_id: int32, s: 'x'}: 23 bytes
+  EXPECT_EQ(Insert("c", "{_id: 3}").code(), ErrorCode::kDuplicateKey);
+  EXPECT_EQ(counts("c"), "10/230");
+  CollectionPtr c = engine_->catalog()->Find("test", "c");
+  // An update that grows a document, a delete, and a request that fails half-way (its
+  // completed writes stay, as every document write is atomic on its own).
+  ASSERT_TRUE(engine_->Write([&](Txn& t) {
+                EDDY_RETURN_IF_ERROR(t.Update(*c, J("{_id: 1, s: 'x'}"), J("{_id: 1, s: 'xyz'}"),
+                                              WriteOp::kReplace, nullptr));
+                return t.Delete(*c, J("{_id: 2, s: 'x'}"));
+              }).ok());
+  EXPECT_EQ(counts("c"), "9/209");
+  EXPECT_EQ(engine_->Write([&](Txn& t) {
+              EDDY_RETURN_IF_ERROR(t.Insert(*c, J("{_id: 100}")));
+              return t.Insert(*c, J("{_id: 4}"));  // duplicate
+            }).code(),
+            ErrorCode::kDuplicateKey);
+  EXPECT_EQ(counts("c"), "10/223");
+  // A rolled-back savepoint takes its writes' counts with it.
+  ASSERT_TRUE(engine_->Write([&](Txn& t) {
+                EDDY_RETURN_IF_ERROR(t.Insert(*c, J("{_id: 101}")));
+                t.SetSavePoint();
+                EDDY_RETURN_IF_ERROR(t.Insert(*c, J("{_id: 102}")));
+                EDDY_RETURN_IF_ERROR(t.Delete(*c, J("{_id: 5, s: 'x'}")));
+                t.RollbackToSavePoint();
+                return t.Insert(*c, J("{_id: 103}"));
+              }).ok());
+  EXPECT_EQ(counts("c"), "12/251");
+  // Writes to two collections in one group; a collection written then dropped in one group.
+  ASSERT_TRUE(engine_->Write([&](Txn& t) {
+                EDDY_ASSIGN_OR_RETURN(CollectionPtr d, t.GetOrCreateCollection("test", "d"));
+                EDDY_RETURN_IF_ERROR(t.Insert(*d, J("{_id: 1}")));
+                EDDY_RETURN_IF_ERROR(t.Insert(*c, J("{_id: 104}")));
+                EDDY_ASSIGN_OR_RETURN(CollectionPtr e, t.GetOrCreateCollection("test", "e"));
+                EDDY_RETURN_IF_ERROR(t.Insert(*e, J("{_id: 1}")));
+                return t.DropCollection("test", "e");
+              }).ok());
+  EXPECT_EQ(counts("c"), "13/265");
+  EXPECT_EQ(counts("d"), "1/14");
+  EXPECT_EQ(counts("e"), "missing");
+  ASSERT_TRUE(engine_->Write([](Txn& t) { return t.RenameCollection("test", "c", "test", "c2", false); }).ok());
+  EXPECT_EQ(counts("c2"), "13/265");
+  Reopen();
+  EXPECT_EQ(counts("c2"), "13/265");
+  EXPECT_EQ(counts("d"), "1/14");
+  ASSERT_TRUE(engine_->Write([](Txn& t) { return t.DropCollection("test", "d"); }).ok());
+  ASSERT_TRUE(Insert("d", "{_id: 7}").ok());  // re-created: starts from nothing
+  EXPECT_EQ(counts("d"), "1/14");
+  // A directory from before counts were kept: they are computed when it is opened.
+  {
+    engine_.reset();
+    rocksdb::DB* db = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* n : {"default", "catalog", "docs", "index", "changelog"}) {
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.string(), cfs, &handles, &db).ok());
+    rocksdb::WriteBatch wb;
+    wb.DeleteRange(handles[0], "meta:counts", "meta:countt");
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &wb).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+    Open();
+  }
+  EXPECT_EQ(counts("c2"), "13/265");
+  EXPECT_EQ(counts("d"), "1/14");
 }
 
 TEST_F(EngineTest, ConcurrentWritersGroupCommit) {
