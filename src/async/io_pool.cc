@@ -61,6 +61,8 @@ void RunSpinning(asio::io_context& ctx, std::chrono::microseconds spin) {
   constexpr unsigned kProbeEvery = 16;
   int failures = 0;  // spins in a row that caught fewer than kMinCaught arrivals
   unsigned wakes = 0;
+  // Normal policy to start with, also when a handler threw out of a spin (see IoPool::Run).
+  SetIdlePolicy(false);
   while (!ctx.stopped()) {
     if (ctx.run_one() == 0) return;  // blocks: nothing ran recently
     if (failures >= kFailuresToStop && ++wakes % kProbeEvery != 0) continue;
