@@ -678,20 +678,10 @@ namespace {
 // the anchor path leads through documents only to a string or number that equals none of
 // the anchor values (compared as MayConcern compares). Anything else (no anchor, a missing
 // value, an array on the way, another type) is left to the decoded entry.
-bool RawAnchorExcludes(const Interest& interest, std::string_view raw) {
-  const std::string& path = interest.anchor_path();
-  if (path.empty()) return false;
-  std::string_view doc = raw;
-  std::string_view rest = path;
-  bson::RawElement e;
-  for (;;) {
-    const size_t dot = rest.find('.');
-    if (!bson::FindRawElement(doc, rest.substr(0, dot), &e)) return false;
-    if (dot == std::string_view::npos) break;
-    if (e.type != bson::Type::kDocument) return false;
-    doc = e.value;
-    rest = rest.substr(dot + 1);
-  }
+// The anchor's value as found in the entry's bytes (found: the path led to it) excludes the
+// entry.
+bool RawAnchorValueExcludes(const Interest& interest, bool found, const bson::RawElement& e) {
+  if (!found) return false;
   bson::Value v;
   switch (e.type) {
     case bson::Type::kString:
@@ -719,6 +709,32 @@ bool RawAnchorExcludes(const Interest& interest, std::string_view raw) {
     if (bson::Compare(v, want) == 0) return false;
   }
   return true;
+}
+
+bool RawAnchorExcludes(const Interest& interest, std::string_view raw) {
+  const std::string& path = interest.anchor_path();
+  if (path.empty()) return false;
+  std::string_view doc = raw;
+  std::string_view rest = path;
+  bson::RawElement e;
+  for (;;) {
+    const size_t dot = rest.find('.');
+    if (!bson::FindRawElement(doc, rest.substr(0, dot), &e)) return false;
+    if (dot == std::string_view::npos) break;
+    if (e.type != bson::Type::kDocument) return false;
+    doc = e.value;
+    rest = rest.substr(dot + 1);
+  }
+  return RawAnchorValueExcludes(interest, true, e);
+}
+
+// The same for a ring entry, whose value at the anchor is found once for every stream.
+bool RawAnchorExcludes(const Interest& interest, const TailEntry& entry) {
+  const std::string& path = interest.anchor_path();
+  if (path.empty()) return false;
+  bson::RawElement e;
+  const bool found = entry.RawValueAt(path, &e);
+  return RawAnchorValueExcludes(interest, found, e);
 }
 }  // namespace
 
@@ -826,11 +842,21 @@ Status ChangeStream::Fill() {
   if (hub_) {
     std::vector<TailEntryPtr> ring;
     if (hub_->Read(position_, batch, &ring)) {
+      const bool filtered = !interest_->matches_everything();
+      const WatchOptions& o = interest_->options();
       for (const TailEntryPtr& e : ring) {
+        // A filtered stream woken for one entry reads on through the rest of the ring, most of
+        // which is for other streams: skip what the entry's names (read once by the tailer) or
+        // its bytes at the filter's anchor rule out, before touching the decoded entry (100
+        // streams filtering one region each: those checks were a sixth of the server's CPU).
+        if (filtered && IsCrud(e->op) &&
+            (!InScopeOf(e->op, e->db, e->coll, o) || RawAnchorExcludes(*interest_, *e))) {
+          position_ = e->ts;
+          continue;
+        }
         // Unfiltered streams build events from the bytes; a filter needs the entry
         // (undecodable: Consume decodes it itself and reports why).
-        EDDY_RETURN_IF_ERROR(
-            Consume(e->ts, e->raw, interest_->matches_everything() ? nullptr : e->decoded()));
+        EDDY_RETURN_IF_ERROR(Consume(e->ts, e->raw, filtered ? e->decoded() : nullptr));
         if (invalidated_) return Status::OK();
       }
       // Entries the tailer has not reached yet come from the engine below (or, on a thread

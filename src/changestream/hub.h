@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "bson/raw.h"
 #include "bson/value.h"
 #include "storage/engine.h"
 
@@ -68,8 +69,21 @@ class TailEntry {
   // over a quarter of the server's CPU at 30k events/s to one unfiltered watcher).
   const bson::Document* decoded() const;
 
+  // The value at a dotted `path` through embedded documents of the entry's bytes; false when
+  // a step is missing or not a document. Memoized for the first path asked: the streams of a
+  // fan-out filter on one path, and each woken stream reads on through the entries after its
+  // own (finding the value anew, for 100 streams, was a fifth of the server's CPU).
+  bool RawValueAt(const std::string& path, bson::RawElement* value) const;
+
  private:
   TailEntry() = default;
+  struct PathMemo {
+    std::string path;
+    bool found = false;
+    bson::RawElement value;
+  };
+  mutable std::atomic<const PathMemo*> memo_{nullptr};  // set once, under mu_
+  mutable std::unique_ptr<const PathMemo> memo_owned_;
   mutable std::mutex mu_;
   mutable std::atomic<int> state_{0};  // 0: not decoded yet, 1: doc_ holds it, 2: undecodable
   mutable bson::Document doc_;

@@ -110,6 +110,32 @@ TEST(TailEntryTest, NamesFromTheBytesDecodedOnceOnDemand) {
   EXPECT_FALSE(TailEntry::Make(bson::Timestamp{1, 4}, truncated).ok());
 }
 
+// The value at a path is found from the bytes; the first path asked is memoized and every
+// other path is still answered (from the bytes each time), from many threads at once.
+TEST(TailEntryTest, RawValueAtMemoizesTheFirstPathAndAnswersOthers) {
+  auto doc = bson::ParseJson(
+      R"({op: "insert", db: "shop", coll: "orders", doc: {_id: 1, region: "r07", n: {x: 5}, arr: [1]}})");
+  ASSERT_TRUE(doc.ok());
+  auto e = TailEntry::Make(bson::Timestamp{1, 2}, bson::Encode(*doc));
+  ASSERT_TRUE(e.ok());
+  std::vector<std::thread> readers;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        bson::RawElement v;
+        if (!(*e)->RawValueAt("doc.region", &v) || v.string_value() != "r07") wrong++;
+        if (!(*e)->RawValueAt("doc.n.x", &v) || v.type != bson::Type::kInt32) wrong++;
+        if ((*e)->RawValueAt("doc.missing", &v)) wrong++;
+        if ((*e)->RawValueAt("doc.region.deeper", &v)) wrong++;  // through a string
+        if ((*e)->RawValueAt("doc.arr.0", &v)) wrong++;          // arrays are left to decoding
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 TEST_F(HubTest, StreamsReadTheSharedRingAndSeeEverythingInOrder) {
   auto a = Watch({"shop", "orders"});
   auto b = Watch({"shop", ""});
