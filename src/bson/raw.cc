@@ -123,6 +123,17 @@ bool FindRawElement(std::string_view doc, std::string_view name, RawElement* out
   return false;
 }
 
+bool FindRawPath(std::string_view doc, std::string_view path, RawElement* out) {
+  for (;;) {
+    const size_t dot = path.find('.');
+    if (!FindRawElement(doc, path.substr(0, dot), out)) return false;
+    if (dot == std::string_view::npos) return true;
+    if (out->type != Type::kDocument) return false;
+    doc = out->value;
+    path = path.substr(dot + 1);
+  }
+}
+
 RawBuilder::RawBuilder(std::string* out) : out_(out), start_(out->size()) {
   out_->append(4, '\0');
 }

@@ -46,6 +46,9 @@ class RawIterator {
 // bytes are malformed (*status says which, if given).
 bool FindRawElement(std::string_view doc, std::string_view name, RawElement* out,
                     Status* status = nullptr);
+// The element at a dotted path through embedded documents ("doc.region"); false when a step
+// is missing or not a document (arrays are not entered) or the bytes are malformed.
+bool FindRawPath(std::string_view doc, std::string_view path, RawElement* out);
 
 // Appends one document to a string, element by element (names must not contain NUL).
 //   RawBuilder b(&out);

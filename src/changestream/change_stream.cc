@@ -714,18 +714,9 @@ bool RawAnchorValueExcludes(const Interest& interest, bool found, const bson::Ra
 bool RawAnchorExcludes(const Interest& interest, std::string_view raw) {
   const std::string& path = interest.anchor_path();
   if (path.empty()) return false;
-  std::string_view doc = raw;
-  std::string_view rest = path;
   bson::RawElement e;
-  for (;;) {
-    const size_t dot = rest.find('.');
-    if (!bson::FindRawElement(doc, rest.substr(0, dot), &e)) return false;
-    if (dot == std::string_view::npos) break;
-    if (e.type != bson::Type::kDocument) return false;
-    doc = e.value;
-    rest = rest.substr(dot + 1);
-  }
-  return RawAnchorValueExcludes(interest, true, e);
+  const bool found = bson::FindRawPath(raw, path, &e);
+  return RawAnchorValueExcludes(interest, found, e);
 }
 
 // The same for a ring entry, whose value at the anchor is found once for every stream.

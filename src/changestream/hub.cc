@@ -87,19 +87,6 @@ const bson::Document* TailEntry::decoded() const {
   return state == 1 ? &doc_ : nullptr;
 }
 
-namespace {
-bool FindRawPath(std::string_view doc, std::string_view path, bson::RawElement* out) {
-  for (;;) {
-    const size_t dot = path.find('.');
-    if (!bson::FindRawElement(doc, path.substr(0, dot), out)) return false;
-    if (dot == std::string_view::npos) return true;
-    if (out->type != bson::Type::kDocument) return false;
-    doc = out->value;
-    path = path.substr(dot + 1);
-  }
-}
-}  // namespace
-
 bool TailEntry::RawValueAt(const std::string& path, bson::RawElement* value) const {
   const PathMemo* memo = memo_.load(std::memory_order_acquire);
   if (memo == nullptr) {
@@ -108,13 +95,13 @@ bool TailEntry::RawValueAt(const std::string& path, bson::RawElement* value) con
     if (memo == nullptr) {
       auto m = std::make_unique<PathMemo>();
       m->path = path;
-      m->found = FindRawPath(raw, path, &m->value);
+      m->found = bson::FindRawPath(raw, path, &m->value);
       memo = m.get();
       memo_owned_ = std::move(m);
       memo_.store(memo, std::memory_order_release);
     }
   }
-  if (memo->path != path) return FindRawPath(raw, path, value);
+  if (memo->path != path) return bson::FindRawPath(raw, path, value);
   *value = memo->value;
   return memo->found;
 }

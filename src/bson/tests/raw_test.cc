@@ -89,6 +89,24 @@ TEST(RawIteratorTest, EmptyDocumentAndTypedReads) {
   EXPECT_TRUE(st.ok());
 }
 
+// A dotted path goes through embedded documents only; a missing step, a scalar or an array on
+// the way, and malformed bytes all answer false.
+TEST(RawIteratorTest, FindRawPathThroughEmbeddedDocuments) {
+  std::string bytes = Encode(Document{{"op", "insert"},
+                                      {"doc", Document{{"region", "r07"}, {"n", Document{{"x", int32_t{5}}}}}},
+                                      {"arr", Array{Value(Document{{"y", int32_t{1}}})}}});
+  RawElement e;
+  ASSERT_TRUE(FindRawPath(bytes, "doc.region", &e));
+  EXPECT_EQ(e.string_value(), "r07");
+  ASSERT_TRUE(FindRawPath(bytes, "doc.n.x", &e));
+  EXPECT_EQ(e.type, Type::kInt32);
+  ASSERT_TRUE(FindRawPath(bytes, "op", &e));
+  EXPECT_FALSE(FindRawPath(bytes, "doc.missing", &e));
+  EXPECT_FALSE(FindRawPath(bytes, "doc.region.deeper", &e));
+  EXPECT_FALSE(FindRawPath(bytes, "arr.0.y", &e));
+  EXPECT_FALSE(FindRawPath(bytes.substr(0, bytes.size() - 9), "doc.n.x", &e));
+}
+
 // Malformed bytes: a clear InvalidBSON naming the problem, never a read past the buffer.
 TEST(RawIteratorTest, MalformedBytesAreErrors) {
   const std::string good = Encode(Document{{"a", "xyz"}, {"b", Document{{"c", int32_t{1}}}}});
