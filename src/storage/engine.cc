@@ -37,8 +37,8 @@ constexpr std::string_view kMetaLastTs = "meta:last_ts";
 constexpr std::string_view kMetaHistoryStart = "meta:history_start";
 constexpr std::string_view kMetaPendingDrop = "meta:pending_drop:";
 // meta:counts:<collection id, 4 bytes big-endian> -> documents, data bytes, key bytes (8
-// bytes each, big-endian), written with the documents. meta:counts_version is set once they are complete
-// (a data directory from before them gets them on open).
+// bytes each, big-endian), written with the documents. meta:counts_version is set once they
+// are complete (a data directory from before them gets them on open).
 constexpr std::string_view kMetaCounts = "meta:counts:";
 constexpr std::string_view kMetaCountsVersion = "meta:counts_version";
 

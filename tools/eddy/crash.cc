@@ -120,8 +120,9 @@ int RunVerify(const std::string& data, const std::vector<std::string>& acked_fil
     if (!stored.count(id)) fail("acknowledged insert " + std::to_string(id) + " is missing");
   }
   // The counts kept with the writes (count without a filter) against the documents found.
-  for (const auto& [coll, found] : {std::pair<const char*, size_t>{"docs", docs->size()},
-                                    std::pair<const char*, size_t>{"counters", counter_docs->size()}}) {
+  using Found = std::pair<const char*, size_t>;
+  for (const auto& [coll, found] :
+       {Found{"docs", docs->size()}, Found{"counters", counter_docs->size()}}) {
     auto n = (*db)->Count(kDb, coll, bson::Document());
     if (!n.ok() || *n != static_cast<int64_t>(found)) {
       fail(std::string("count of ") + coll + " is " +

@@ -98,7 +98,8 @@ void RegisterServe(CLI::App& app) {
                   "the fsync of writes acknowledged before it (j:false, w:0) waits at most this long for more of them (a crash may lose that much of them); a write that waits for its fsync, or a change stream waiting for events, ends the wait")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1'000'000}));
   cmd->add_option("--io-spin-us", o.io_spin_us,
-                  "an I/O thread polls for the next request this long after handling one before it sleeps, yielding to any other runnable thread (0: never)")
+                  "an I/O thread polls for the next request this long after handling one before it "
+                  "sleeps, under SCHED_IDLE (0: never)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100'000}));
   cmd->callback([] { std::exit(RunServe(o)); });
 }

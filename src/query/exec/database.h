@@ -210,8 +210,8 @@ class Database {
                         int64_t skip = 0, int64_t limit = 0, const LetAndCollation& options = {});
   // collStats/dbStats figures of one collection: its exact document count and data size
   // (kept with every write, as mongod keeps both in its catalog: no scan) and RocksDB's
-  // estimates of what its documents and indexes take. NamespaceNotFound (26) when it does not exist; a view
-  // fails with CommandNotSupportedOnView (166).
+  // estimates of what its documents and indexes take. NamespaceNotFound (26) when it does
+  // not exist; a view fails with CommandNotSupportedOnView (166).
   struct CollectionStats {
     int64_t count = 0;
     int64_t data_bytes = 0;     // the documents' BSON
