@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "base/idle_spin.h"
+
 namespace eddy::async {
 
 namespace {
@@ -12,34 +14,6 @@ size_t ResolveThreads(size_t threads) {
   if (threads > 0) return threads;
   unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : hw;
-}
-// A thread waiting for work spins under SCHED_IDLE: the scheduler then counts its core as
-// idle when it places a woken thread, and any thread preempts it at once. Under the normal
-// policy, yielding helps only threads already queued on the spinning core; a woken one was
-// placed on the other, busy core instead (2-core VM, change-stream catch-up of 1M events:
-// median 2.7 s spinning under the normal policy, 2.3 s under SCHED_IDLE, 2.4 s not spinning).
-// The handlers such a poll finds run under SCHED_IDLE too; the thread then returns to the
-// normal policy until it waits again.
-void SetIdlePolicy(bool idle) {
-  sched_param p{};
-  sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &p);
-}
-
-// Leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that allows nice 0 (Linux only lets
-// an unprivileged thread lower its priority). Probed once, on a thread of its own: a pool
-// whose threads could not come back from idle does not spin at all.
-bool CanLeaveIdlePolicy() {
-  static const bool can = [] {
-    bool ok = false;
-    std::thread probe([&ok] {
-      sched_param p{};
-      if (sched_setscheduler(0, SCHED_IDLE, &p) != 0) return;
-      ok = sched_setscheduler(0, SCHED_OTHER, &p) == 0;
-    });
-    probe.join();
-    return ok;
-  }();
-  return can;
 }
 
 // Runs `ctx` until it is stopped, polling it for up to `spin` after the last handler ran
@@ -52,20 +26,24 @@ bool CanLeaveIdlePolicy() {
 // each event, a writer waiting for its fsync. Those spins also take the core from the
 // threads doing the work: on the 2-core VM, spinning after every handler doubled the
 // change-stream latency scenario's p99 and added half a core of CPU. So a thread stops
-// spinning after kFailuresToStop spins in a row caught fewer than kMinCaught arrivals, and
-// tries again on every kProbeEvery-th wake-up after that.
+// spinning after two spins in a row caught fewer than kMinCaught arrivals, and tries again
+// on every 16th wake-up after that (SpinGovernor).
+//
+// The spin runs under SCHED_IDLE (base/idle_spin.h). Under the normal policy, yielding helped
+// only threads already queued on the spinning core; a woken one was placed on the other, busy
+// core instead (2-core VM, change-stream catch-up of 1M events: median 2.7 s spinning under
+// the normal policy, 2.3 s under SCHED_IDLE, 2.4 s not spinning). The handlers such a poll
+// finds run under SCHED_IDLE too; the thread then returns to the normal policy until it waits
+// again.
 void RunSpinning(asio::io_context& ctx, std::chrono::microseconds spin) {
   using Clock = std::chrono::steady_clock;
   constexpr int kMinCaught = 2;
-  constexpr int kFailuresToStop = 2;
-  constexpr unsigned kProbeEvery = 16;
-  int failures = 0;  // spins in a row that caught fewer than kMinCaught arrivals
-  unsigned wakes = 0;
+  SpinGovernor governor;
   // Normal policy to start with, also when a handler threw out of a spin (see IoPool::Run).
   SetIdlePolicy(false);
   while (!ctx.stopped()) {
     if (ctx.run_one() == 0) return;  // blocks: nothing ran recently
-    if (failures >= kFailuresToStop && ++wakes % kProbeEvery != 0) continue;
+    if (!governor.ShouldSpin()) continue;
     Clock::time_point last = Clock::now();
     int caught = 0;     // work found after the thread had polled and found none
     bool idle = false;  // the last poll found nothing
@@ -85,7 +63,7 @@ void RunSpinning(asio::io_context& ctx, std::chrono::microseconds spin) {
       sched_yield();  // let any runnable thread have this core
     }
     if (idle) SetIdlePolicy(false);
-    failures = caught >= kMinCaught ? 0 : failures + 1;
+    governor.Record(caught >= kMinCaught);
   }
 }
 
@@ -94,7 +72,7 @@ void RunSpinning(asio::io_context& ctx, std::chrono::microseconds spin) {
 // Concurrency hint 1: each context is run by one thread, so Asio may run handlers it queues
 // from that thread without waking another (handlers posted from other threads still lock).
 IoPool::IoPool(size_t threads, std::chrono::microseconds spin)
-    : spin_(spin.count() > 0 && CanLeaveIdlePolicy() ? spin : std::chrono::microseconds(0)) {
+    : spin_(spin.count() > 0 && IdleSpinAvailable() ? spin : std::chrono::microseconds(0)) {
   size_t n = ResolveThreads(threads);
   for (size_t i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
   work_.resize(n);
