@@ -1,5 +1,7 @@
 #include "changestream/hub.h"
 
+#include <sched.h>
+
 #include <algorithm>
 
 #include "bson/codec.h"
@@ -161,6 +163,13 @@ Hub::Hub(storage::Engine* engine, HubOptions options) : engine_(engine), options
     t_waking_inline = true;
     for (auto& [wake, checked] : woken) wake(checked);
     t_waking_inline = false;
+    // A watcher's client thread woken by the replies just sent is often placed on this core
+    // (the waker's); it would then run only once this thread has acknowledged the writers
+    // and gone to sleep, while a writer woken later on the idle core hears of its commit
+    // first. Yielding lets such a watcher run now (if none is queued here, it returns at
+    // once). Latency scenario, 5 runs each: p99 lat(ack) median 60 -> 25 us, p50 -27 -> -71
+    // us; tp-1row's writer rate unchanged (2,538 vs 2,522/s).
+    if (!woken.empty()) sched_yield();
   });
   thread_ = std::thread([this] { Loop(); });
 }
