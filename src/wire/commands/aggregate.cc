@@ -98,6 +98,38 @@ Status CheckViewCollation(const std::optional<bson::Document>& view, const bson:
 
 }  // namespace
 
+namespace {
+
+// The pipeline after its first `pushed` stages is exactly {$group: {_id: <constant>, <name>:
+// {$sum: 1}}}, the group drivers' countDocuments sends (after {$match}, {$skip}, {$limit}):
+// returns that $group's spec. The pipeline parsed already, so the field name is valid. Only
+// numbers, null and booleans count as constant _ids (a string may be a "$path", a document
+// may hold expressions); only an integer 1 is summed (the result then is an int32 count, an
+// int64 past its range, as mongod's $sum of int32 ones).
+const bson::Document* CountOnlyGroup(const bson::Array& stages, size_t pushed) {
+  if (stages.size() != pushed + 1 || !stages[pushed].is_document()) return nullptr;
+  const bson::Document& stage = stages[pushed].as_document();
+  if (stage.size() != 1 || stage.at(0).name != "$group" || !stage.at(0).value.is_document()) {
+    return nullptr;
+  }
+  const bson::Document& group = stage.at(0).value.as_document();
+  if (group.size() != 2 || group.at(0).name != "_id") return nullptr;
+  const bson::Value& id = group.at(0).value;
+  if (!id.is_number() && !id.is_null() && id.type() != bson::Type::kBool) return nullptr;
+  if (id.type() == bson::Type::kDecimal128) return nullptr;
+  const bson::Value& acc = group.at(1).value;
+  if (!acc.is_document() || acc.as_document().size() != 1 ||
+      acc.as_document().at(0).name != "$sum") {
+    return nullptr;
+  }
+  const bson::Value& one = acc.as_document().at(0).value;
+  const bool int_one = (one.type() == bson::Type::kInt32 || one.type() == bson::Type::kInt64) &&
+                       one.ToInt64() == 1;
+  return int_one ? &group : nullptr;
+}
+
+}  // namespace
+
 std::shared_ptr<ServerCursor> MakeStreamCursor(std::unique_ptr<query::DocStream> stream) {
   return std::make_shared<StreamCursor>(std::move(stream));
 }
@@ -124,6 +156,28 @@ Result<PipelineRun> OpenPipeline(CommandContext& ctx, std::string_view coll, con
   }
   EDDY_ASSIGN_OR_RETURN(ao.collator, query::ParseCollationField(collation, command));
   EDDY_ASSIGN_OR_RETURN(query::Pipeline p, query::Pipeline::Parse(*run_stages, ao));
+  if (!view && p.pushdown().filter.empty() && p.pushdown().sort.empty()) {
+    if (const bson::Document* group = CountOnlyGroup(*run_stages, p.pushdown().stages)) {
+      // countDocuments over a whole collection: the count kept with the writes answers it
+      // without reading a document (mongod scans; on 1M documents that took eddy 0.5-0.9 s).
+      EDDY_ASSIGN_OR_RETURN(int64_t n, ctx.db->Count(ctx.db_name, source, bson::Document(),
+                                                     p.pushdown().skip, p.pushdown().limit));
+      std::vector<bson::Document> out;
+      if (n > 0) {  // $group over no documents yields none (drivers then report 0)
+        bson::Document d;
+        d.Append("_id", group->at(0).value);
+        if (n <= INT32_MAX) {
+          d.Append(group->at(1).name, static_cast<int32_t>(n));
+        } else {
+          d.Append(group->at(1).name, n);
+        }
+        out.push_back(std::move(d));
+      }
+      PipelineRun run;
+      run.stream = query::MakeVectorStream(std::move(out));
+      return run;
+    }
+  }
   query::FindOptions fo;
   fo.filter = p.pushdown().filter;
   fo.sort = p.pushdown().sort;

@@ -291,6 +291,32 @@ TEST_F(ConformanceTest, ViewsReadThroughTheirPipeline) {
   EXPECT_EQ(Get("{count: 'ghost'}", "n"), "0");
 }
 
+// countDocuments' pipeline over a whole collection is answered from the kept count, with
+// the result mongod's $group gives: the same _id, an int32 count, no document when empty;
+// any other shape (a filter, a non-constant _id, another accumulator, more stages) still runs
+// the pipeline.
+TEST_F(ConformanceTest, CountDocumentsPipelineUsesTheKeptCount) {
+  ASSERT_EQ(Ok(Run("{insert: 'cd', documents: [{_id: 1, a: 1}, {_id: 2, a: 2}, {_id: 3, a: 2}, {_id: 4}]}")), 1.0);
+  ASSERT_EQ(Ok(Run("{delete: 'cd', deletes: [{q: {_id: 4}, limit: 1}]}")), 1.0);
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"),
+            "[{_id: 1, n: 3}]");
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$match: {}}, {$skip: 1}, {$limit: 5}, {$group: {_id: null, c: {$sum: 1}}}], cursor: {}}"),
+            "[{_id: null, c: 2}]");
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$skip: 5}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"), "[]");
+  EXPECT_EQ(BatchJson("{aggregate: 'nothing', pipeline: [{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"), "[]");
+  // Not the count shape: the pipeline runs.
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$match: {a: 2}}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"),
+            "[{_id: 1, n: 2}]");
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$group: {_id: '$a', n: {$sum: 1}}}, {$sort: {_id: 1}}], cursor: {}}"),
+            "[{_id: 1, n: 1}, {_id: 2, n: 2}]");
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$group: {_id: 1, n: {$sum: '$a'}}}], cursor: {}}"),
+            "[{_id: 1, n: 5}]");
+  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$group: {_id: 1, n: {$sum: 2}}}], cursor: {}}"),
+            "[{_id: 1, n: 6}]");
+  // A bad pipeline still fails as before.
+  EXPECT_EQ(Get("{aggregate: 'cd', pipeline: [{$group: {_id: 1, 'a.b': {$sum: 1}}}], cursor: {}}", "ok"), "0.0");
+}
+
 TEST_F(ConformanceTest, ViewsRefuseWritesIndexesAndWatch) {
   ASSERT_EQ(Ok(Run("{create: 'v', viewOn: 'c', pipeline: []}")), 1.0);
   const char* kRefused[] = {
