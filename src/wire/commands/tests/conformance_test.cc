@@ -298,21 +298,29 @@ TEST_F(ConformanceTest, ViewsReadThroughTheirPipeline) {
 TEST_F(ConformanceTest, CountDocumentsPipelineUsesTheKeptCount) {
   ASSERT_EQ(Ok(Run("{insert: 'cd', documents: [{_id: 1, a: 1}, {_id: 2, a: 2}, {_id: 3, a: 2}, {_id: 4}]}")), 1.0);
   ASSERT_EQ(Ok(Run("{delete: 'cd', deletes: [{q: {_id: 4}, limit: 1}]}")), 1.0);
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"),
-            "[{_id: 1, n: 3}]");
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$match: {}}, {$skip: 1}, {$limit: 5}, {$group: {_id: null, c: {$sum: 1}}}], cursor: {}}"),
-            "[{_id: null, c: 2}]");
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$skip: 5}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"), "[]");
-  EXPECT_EQ(BatchJson("{aggregate: 'nothing', pipeline: [{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"), "[]");
-  // Not the count shape: the pipeline runs.
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$match: {a: 2}}, {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}}"),
-            "[{_id: 1, n: 2}]");
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$group: {_id: '$a', n: {$sum: 1}}}, {$sort: {_id: 1}}], cursor: {}}"),
-            "[{_id: 1, n: 1}, {_id: 2, n: 2}]");
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$group: {_id: 1, n: {$sum: '$a'}}}], cursor: {}}"),
-            "[{_id: 1, n: 5}]");
-  EXPECT_EQ(BatchJson("{aggregate: 'cd', pipeline: [{$group: {_id: 1, n: {$sum: 2}}}], cursor: {}}"),
-            "[{_id: 1, n: 6}]");
+  struct Case {
+    const char* collection;
+    const char* pipeline;
+    const char* batch;
+  };
+  const Case cases[] = {
+      // The count shape.
+      {"cd", "[{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}]", "[{_id: 1, n: 3}]"},
+      {"cd", "[{$match: {}}, {$skip: 1}, {$limit: 5}, {$group: {_id: null, c: {$sum: 1}}}]", "[{_id: null, c: 2}]"},
+      {"cd", "[{$skip: 5}, {$group: {_id: 1, n: {$sum: 1}}}]", "[]"},
+      {"nothing", "[{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}]", "[]"},
+      // Not the count shape: the pipeline runs.
+      {"cd", "[{$match: {a: 2}}, {$group: {_id: 1, n: {$sum: 1}}}]", "[{_id: 1, n: 2}]"},
+      {"cd", "[{$group: {_id: '$a', n: {$sum: 1}}}, {$sort: {_id: 1}}]", "[{_id: 1, n: 1}, {_id: 2, n: 2}]"},
+      {"cd", "[{$group: {_id: 1, n: {$sum: '$a'}}}]", "[{_id: 1, n: 5}]"},
+      {"cd", "[{$group: {_id: 1, n: {$sum: 2}}}]", "[{_id: 1, n: 6}]"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(BatchJson(std::string("{aggregate: '") + c.collection + "', pipeline: " + c.pipeline +
+                        ", cursor: {}}"),
+              c.batch)
+        << c.pipeline;
+  }
   // A bad pipeline still fails as before.
   EXPECT_EQ(Get("{aggregate: 'cd', pipeline: [{$group: {_id: 1, 'a.b': {$sum: 1}}}], cursor: {}}", "ok"), "0.0");
 }
