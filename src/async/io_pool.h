@@ -7,14 +7,13 @@
 // shared scheduler wakes an idle thread for every queued handler). Connections are spread over
 // the contexts round-robin (NextContext()).
 //
-// Spinning: after running a handler, a thread may keep polling its context (non-blocking) for a
-// while before it sleeps in the reactor. A request/reply client sends its next request a few
-// tens of microseconds after its reply; a thread that slept meanwhile must be woken for it, and
-// on a virtual machine waking an idle vCPU costs more than the request itself (2-core VM: a
-// loopback ping-pong makes 19k round trips/s with a sleeping server, 44-48k with a server
-// polling for 200 us). The spin runs under SCHED_IDLE and yields (sched_yield), so it only
-// ever uses time that would otherwise be idle; a process that may not leave SCHED_IDLE again
-// (not root, RLIMIT_NICE below 20) does not spin.
+// Spinning (off unless asked for): after running a handler, a thread may keep polling its
+// context (non-blocking) for a while before it sleeps in the reactor. A request/reply client
+// sends its next request a few tens of microseconds after its reply; a thread that slept
+// meanwhile must be woken for it, and on a virtual machine waking an idle vCPU costs more than
+// the request itself (2-core VM: a loopback ping-pong makes 19k round trips/s with a sleeping
+// server, 44-48k with a server polling for 200 us). A spinning thread holds its core, though:
+// a change-stream catch-up, whose prefetch thread wants that core, got slower.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -32,7 +31,7 @@ class IoPool {
  public:
   // threads == 0 means std::thread::hardware_concurrency() (at least 1).
   // spin: how long a thread polls for more work after its last handler before it sleeps
-  // (0: never polls). spin() reports what the pool does (0 when it may not spin).
+  // (0: never polls).
   explicit IoPool(size_t threads = 0, std::chrono::microseconds spin = {});
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;

@@ -1,10 +1,6 @@
-#include "base/idle_spin.h"
+#include "base/spin_governor.h"
 
 #include <gtest/gtest.h>
-
-#include <sched.h>
-
-#include <thread>
 
 namespace eddy {
 namespace {
@@ -23,18 +19,6 @@ TEST(SpinGovernorTest, StopsAfterTwoFailuresAndProbes) {
   g.Record(true);
   EXPECT_TRUE(g.ShouldSpin());
   EXPECT_TRUE(g.ShouldSpin());
-}
-
-// Where SCHED_IDLE is usable, a thread enters it and comes back to the normal policy.
-TEST(IdleSpinTest, IdlePolicyRoundTrip) {
-  if (!IdleSpinAvailable()) GTEST_SKIP() << "this process may not leave SCHED_IDLE";
-  std::thread t([] {
-    SetIdlePolicy(true);
-    EXPECT_EQ(sched_getscheduler(0), SCHED_IDLE);
-    SetIdlePolicy(false);
-    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
-  });
-  t.join();
 }
 
 }  // namespace
