@@ -674,12 +674,12 @@ ChangeStream::ChangeStream(storage::Engine* engine, std::shared_ptr<const Intere
 ChangeStream::~ChangeStream() { CancelWake(); }
 
 namespace {
-// Interest::MayConcern from a CRUD entry's bytes: true only when it is certainly false, i.e.
+// !Interest::MayConcern from a CRUD entry's bytes: true only when it is certainly false, i.e.
 // the anchor path leads through documents only to a string or number that equals none of
 // the anchor values (compared as MayConcern compares). Anything else (no anchor, a missing
 // value, an array on the way, another type) is left to the decoded entry.
-// The anchor's value as found in the entry's bytes (found: the path led to it) excludes the
-// entry.
+//
+// The decision, given the value found at the anchor path (`found`: the path led to `e`).
 bool RawAnchorValueExcludes(const Interest& interest, bool found, const bson::RawElement& e) {
   if (!found) return false;
   bson::Value v;
@@ -711,6 +711,7 @@ bool RawAnchorValueExcludes(const Interest& interest, bool found, const bson::Ra
   return true;
 }
 
+// For an entry's bytes, searched here.
 bool RawAnchorExcludes(const Interest& interest, std::string_view raw) {
   const std::string& path = interest.anchor_path();
   if (path.empty()) return false;
@@ -719,7 +720,7 @@ bool RawAnchorExcludes(const Interest& interest, std::string_view raw) {
   return RawAnchorValueExcludes(interest, found, e);
 }
 
-// The same for a ring entry, whose value at the anchor is found once for every stream.
+// For a ring entry, whose value at the anchor is found once for every stream.
 bool RawAnchorExcludes(const Interest& interest, const TailEntry& entry) {
   const std::string& path = interest.anchor_path();
   if (path.empty()) return false;
